@@ -1,0 +1,320 @@
+-- sync-group-members.lua: make Twingate group memberships match a CSV file.
+--
+-- Usage:
+--   twingate-lua scripts/sync-group-members.lua MEMBERS.csv [options]
+--
+-- The CSV has one membership per row: a group name and a user's email. The first
+-- row names the columns; by default they are `group` and `email`, so a file like
+--
+--   group,email
+--   Engineering,ada@example.com
+--   "Sales, EMEA",Bob@Example.com
+--
+-- works as it is. Other headers (an identity provider's or HR system's export) are
+-- mapped with --group-column and --email-column. Commas, semicolons and tabs are
+-- all recognised as delimiters; quoted fields, CRLF line ends and a UTF-8 BOM are fine.
+--
+-- What it does:
+--   1. Reads and checks the whole file first. A malformed row, a missing column or
+--      an invalid email stops the job with FILE:LINE and nothing is changed.
+--      Duplicate rows are merged; emails match case-insensitively.
+--   2. Reads all users and the groups named in the file with every member (all
+--      pages, in as few requests as the API allows) and computes the difference.
+--   3. Prints the plan, then applies it with one groupUpdate per changed group
+--      carrying both the added and the removed members.
+--   4. Prints a summary: groups changed, members added and removed, rows skipped
+--      and why. A second run reports no changes.
+--
+-- By default the sync only adds members. Unknown users are reported and skipped.
+-- Unknown groups are reported and skipped unless --create-groups is given.
+--
+-- Options:
+--   --group-column NAME   the column with the group name (default: group)
+--   --email-column NAME   the column with the user's email (default: email)
+--   --delimiter D         ",", ";", "tab" or "auto" (default: auto, from the header)
+--   --remove-missing      also remove members that the file does not list, from
+--                         the groups the file names (never from other groups)
+--   --create-groups       create groups the file names that do not exist
+--   --dry-run             print the plan and change nothing (same as
+--                         twingate-lua --dry-run)
+--   -h, --help            print this text
+--
+-- Exit codes:
+--   0  done (or nothing to do)
+--   1  the job failed
+--   2  bad usage or a bad CSV file; nothing was changed
+--   3  done, but some rows were skipped (unknown users or groups) or some
+--      group updates failed; the summary lists them
+--   4  the API token was refused
+--   5  the API could not be reached
+local twingate = require "twingate"
+local args = require "twingate.args"
+local errors = require "twingate.errors"
+local log = require "twingate.log"
+
+local opts = args.parse(arg, {
+  positional = { "MEMBERS.csv" },
+  options = {
+    { "group-column", value = "NAME", default = "group" },
+    { "email-column", value = "NAME", default = "email" },
+    { "delimiter", value = "D", default = "auto" },
+    { "remove-missing" },
+    { "create-groups" },
+    { "dry-run" },
+  },
+})
+
+local path = opts[1]
+local group_col, email_col = opts["group-column"], opts["email-column"]
+local delimiters = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
+local delimiter = delimiters[opts.delimiter]
+if not delimiter then
+  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. opts.delimiter .. ")")
+end
+
+-- Trim ASCII white space only: names may contain any Unicode.
+local function trim(s)
+  return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
+end
+
+local function valid_email(s)
+  return #s <= 320 and s:match("^[^%s@%c]+@[^%s@%c]+%.[^%s@%c]+$") ~= nil
+end
+
+---------------------------------------------------------------------------
+-- 1. Read and check the whole file before touching the network.
+---------------------------------------------------------------------------
+local wanted = {}        -- group name -> { [lower email] = true }
+local group_order = {}   -- group names in first-seen order
+local email_shown = {}   -- lower email -> the spelling first seen in the file
+local rows_for = {}      -- lower email -> { group name -> line } (for skip reports)
+local rows, duplicates = 0, 0
+do
+  local reader = twingate.csv.open(path, { delimiter = delimiter, header = true, name = path })
+  reader:require_columns { group_col, email_col }
+  local bad = {}
+  for row, line in reader:rows() do
+    rows = rows + 1
+    local group = trim(row[group_col] or "")
+    local email = trim(row[email_col] or "")
+    if group == "" then
+      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, group_col)
+    elseif email == "" then
+      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, email_col)
+    elseif not valid_email(email) then
+      bad[#bad + 1] = string.format("%s:%d: invalid email %q", path, line, email)
+    else
+      local key = email:lower()
+      email_shown[key] = email_shown[key] or email
+      local set = wanted[group]
+      if not set then
+        set = {}
+        wanted[group] = set
+        group_order[#group_order + 1] = group
+      end
+      if set[key] then
+        duplicates = duplicates + 1
+      else
+        set[key] = true
+        rows_for[key] = rows_for[key] or {}
+        rows_for[key][group] = line
+      end
+    end
+  end
+  if #bad > 0 then
+    local shown = {}
+    for i = 1, math.min(#bad, 20) do shown[i] = bad[i] end
+    if #bad > 20 then shown[#shown + 1] = string.format("... and %d more", #bad - 20) end
+    errors.raise("invalid_argument", string.format("%d invalid row%s, nothing changed:\n%s",
+      #bad, #bad == 1 and "" or "s", table.concat(shown, "\n")))
+  end
+end
+log.info(string.format("%s: %d rows, %d groups, %d duplicate rows merged", path, rows, #group_order, duplicates))
+
+---------------------------------------------------------------------------
+-- 2. Read the current state: every user, the named groups with all members.
+---------------------------------------------------------------------------
+local tg = twingate.connect { dry_run = opts["dry-run"] or nil }
+
+local user_by_email = {}  -- lower email -> user, or false when ambiguous
+for u in tg.users:each(nil, { fields = "id email" }) do
+  if u.email then
+    local key = u.email:lower()
+    if user_by_email[key] == nil then user_by_email[key] = u else user_by_email[key] = false end
+  end
+end
+
+local groups_by_name = {}
+local group_list = {}
+if #group_order > 0 then
+  group_list = tg.groups:list({ name = { ["in"] = group_order } }, { include = { "users" } })
+end
+for _, g in ipairs(group_list) do
+  local same = groups_by_name[g.name]
+  if same then same[#same + 1] = g else groups_by_name[g.name] = { g } end
+end
+
+---------------------------------------------------------------------------
+-- 3. Compute the plan.
+---------------------------------------------------------------------------
+local plan = twingate.plan.new { title = "Group membership sync from " .. path }
+local skipped = {}       -- { reason, group, email, line, rows }
+local skipped_rows = 0
+
+local function sorted_keys(set)
+  local out = {}
+  for k in pairs(set) do out[#out + 1] = k end
+  table.sort(out)
+  return out
+end
+
+local totals = { groups = 0, added = 0, removed = 0, created = 0 }  -- planned
+local done = { groups = 0, added = 0, removed = 0, created = 0 }    -- applied
+for _, name in ipairs(group_order) do
+  local matches = groups_by_name[name]
+  local keys = sorted_keys(wanted[name])
+
+  -- Problems with the group itself skip all of its rows.
+  local problem
+  if matches and #matches > 1 then
+    local ids = {}
+    for i, g in ipairs(matches) do ids[i] = g.id end
+    problem = "several groups have this name (" .. table.concat(ids, ", ") .. ")"
+  elseif matches and matches[1].type and matches[1].type ~= "MANUAL" then
+    problem = "group is " .. matches[1].type .. ", managed outside Twingate's manual groups"
+  elseif not matches and not opts["create-groups"] then
+    problem = "unknown group (use --create-groups to create it)"
+  end
+  if problem then
+    skipped[#skipped + 1] = { reason = problem, group = name, rows = #keys }
+    skipped_rows = skipped_rows + #keys
+    goto continue
+  end
+
+  do
+    local want_ids, want_list, want_labels = {}, {}, {}
+    for _, key in ipairs(keys) do
+      local u = user_by_email[key]
+      if u then
+        want_ids[u.id] = true
+        want_list[#want_list + 1] = u
+        want_labels[#want_labels + 1] = email_shown[key]
+      else
+        skipped[#skipped + 1] = {
+          reason = u == nil and "unknown user" or "several users have this email",
+          group = name, email = email_shown[key], line = rows_for[key][name], rows = 1,
+        }
+        skipped_rows = skipped_rows + 1
+      end
+    end
+
+    if matches then
+      local g = matches[1]
+      local current = {}
+      for _, m in ipairs(g.users or {}) do current[m.id] = m end
+      local added_ids, added, removed_ids, removed = {}, {}, {}, {}
+      for i, u in ipairs(want_list) do
+        if not current[u.id] then
+          added_ids[#added_ids + 1] = u.id
+          added[#added + 1] = want_labels[i]
+        end
+      end
+      if opts["remove-missing"] then
+        for _, id in ipairs(sorted_keys(current)) do
+          if not want_ids[id] then
+            removed_ids[#removed_ids + 1] = id
+            removed[#removed + 1] = current[id].email or id
+          end
+        end
+      end
+      if #added_ids > 0 or #removed_ids > 0 then
+        totals.groups = totals.groups + 1
+        totals.added = totals.added + #added_ids
+        totals.removed = totals.removed + #removed_ids
+        plan:add {
+          kind = "group", action = "update", name = name, id = g.id,
+          changes = { { field = "users", added = added, removed = removed } },
+          apply = function()
+            local res = tg.groups:update(g.id, {
+              addedUserIds = #added_ids > 0 and added_ids or nil,
+              removedUserIds = #removed_ids > 0 and removed_ids or nil,
+            })
+            done.groups = done.groups + 1
+            done.added = done.added + #added_ids
+            done.removed = done.removed + #removed_ids
+            return res
+          end,
+        }
+      end
+    else
+      local ids = {}
+      for i, u in ipairs(want_list) do ids[i] = u.id end
+      totals.groups = totals.groups + 1
+      totals.created = totals.created + 1
+      totals.added = totals.added + #ids
+      plan:add {
+        kind = "group", action = "create", name = name,
+        changes = { { field = "users", added = want_labels, removed = {} } },
+        apply = function()
+          local res = tg.groups:create { name = name, userIds = ids }
+          done.groups = done.groups + 1
+          done.created = done.created + 1
+          done.added = done.added + #ids
+          return res
+        end,
+      }
+    end
+  end
+  ::continue::
+end
+
+---------------------------------------------------------------------------
+-- 4. Show, apply, report.
+---------------------------------------------------------------------------
+local dry_run = tg.dry_run
+if plan:is_empty() then
+  io.stdout:write("No changes: Twingate already matches ", path, ".\n")
+else
+  plan:print(io.stdout)
+end
+
+local report = { applied = 0, failed = 0, failures = {} }
+if not plan:is_empty() then
+  report = plan:apply {
+    dry_run = dry_run,
+    on_result = function(change, ok, res)
+      if ok then
+        log.info(string.format("%s group %q: done", change.action, change.name))
+      else
+        log.error(string.format("%s group %q failed: %s", change.action, change.name, tostring(res)))
+      end
+    end,
+  }
+end
+
+local out = {}
+out[#out + 1] = ""
+out[#out + 1] = dry_run and "Summary (dry run, nothing changed):" or "Summary:"
+local shown = dry_run and totals or done
+out[#out + 1] = string.format("  groups %s: %d (%d created)", dry_run and "to change" or "changed",
+  shown.groups, shown.created)
+out[#out + 1] = string.format("  members %s: %d, %s: %d", dry_run and "to add" or "added", shown.added,
+  dry_run and "to remove" or "removed", shown.removed)
+if (report.failed or 0) > 0 then
+  out[#out + 1] = string.format("  failed group changes: %d", report.failed)
+  for _, f in ipairs(report.failures or {}) do
+    out[#out + 1] = string.format("    %s: %s", f.change.name, tostring(f.error))
+  end
+end
+out[#out + 1] = string.format("  rows skipped: %d", skipped_rows)
+for _, s in ipairs(skipped) do
+  if s.email then
+    out[#out + 1] = string.format("    %s:%d: %s in group %q: %s", path, s.line, s.email, s.group, s.reason)
+  else
+    out[#out + 1] = string.format("    group %q (%d row%s): %s", s.group, s.rows, s.rows == 1 and "" or "s", s.reason)
+  end
+end
+io.stdout:write(table.concat(out, "\n"), "\n")
+
+if skipped_rows > 0 or (report.failed or 0) > 0 then return twingate.exit.partial end
+return twingate.exit.ok
