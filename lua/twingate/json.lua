@@ -174,9 +174,11 @@ end
 -- A short, printable excerpt of untrusted text for error messages.
 local function excerpt(s, max)
   max = max or 40
-  local e = s:sub(1, max):gsub("[%c\128-\255]", "?")
-  if #s > max then e = e .. "..." end
-  return errors.redact(e)
+  -- redact before cutting, so a secret split by the cut cannot leak half
+  local r = errors.redact(s:sub(1, max + 512))
+  local e = r:sub(1, max):gsub("[%c\128-\255]", "?")
+  if #r > max then e = e .. "..." end
+  return e
 end
 M.excerpt = excerpt
 
