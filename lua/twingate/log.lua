@@ -56,9 +56,10 @@ function M.configure(opts)
   if opts.time ~= nil then state.time = opts.time end
 end
 
---- The current settings: `{ level = name, format = ..., stream = ... }`.
+--- The current settings: `{ level = name, format = ..., stream = ..., time = fn }`.
 function M.settings()
-  return { level = state.level_name, format = state.format, stream = state.stream or io.stderr }
+  return { level = state.level_name, format = state.format, stream = state.stream or io.stderr,
+    time = state.time }
 end
 
 --- True if a message at `level` would be written.
