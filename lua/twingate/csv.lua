@@ -464,7 +464,7 @@ function M.open(path, opts)
   o._closer = f
   local ok, r = pcall(M.reader, f, o)
   if not ok then
-    f:close()
+    if io.type(f) == "file" then f:close() end
     error(r, 2)
   end
   return r
@@ -561,19 +561,24 @@ Reader.__close = Reader.close
 local FORMULA_START = { [61] = true, [43] = true, [45] = true, [64] = true, [9] = true, [13] = true }
 
 --- Prefix a string that a spreadsheet would run as a formula (starting with
--- `=`, `+`, `-`, `@`, TAB or CR) with a `'`.
+-- `=`, `+`, `-`, `@`, TAB or CR) with a `'`. Strings that already start with
+-- `'`s before such a character get one more, so `unneutralize` is exact.
 -- @param s string
 -- @return string
 function M.neutralize(s)
-  if FORMULA_START[byte(s, 1) or 0] then return "'" .. s end
+  local k = find(s, "[^']") or 0
+  if FORMULA_START[byte(s, k) or 0] then return "'" .. s end
   return s
 end
 
---- Undo `csv.neutralize`: drop a `'` that precedes a formula character.
+--- Undo `csv.neutralize`: drop the `'` it added.
 -- @param s string
 -- @return string
 function M.unneutralize(s)
-  if byte(s, 1) == 39 and FORMULA_START[byte(s, 2) or 0] then return sub(s, 2) end
+  if byte(s, 1) == 39 then
+    local k = find(s, "[^']") or 0
+    if FORMULA_START[byte(s, k) or 0] then return sub(s, 2) end
+  end
   return s
 end
 
