@@ -1,0 +1,151 @@
+--- The process in Lua: settings, logging, running the script, the exit code.
+--
+-- src/main.c parses argv and calls
+--
+--   require("twingate.main").run(flags, kind, script, args, interp)
+--
+-- and exits with the integer it returns (see HACKING.md "Exit codes").
+local errors = require "twingate.errors"
+local config = require "twingate.config"
+
+local M = {}
+
+M.PROGNAME = "twingate-lua"
+
+-- Write one line on the error stream, with every registered secret redacted.
+local function say(stream, s)
+  stream:write(M.PROGNAME, ": ", errors.redact(s), "\n")
+  stream:flush()
+end
+
+-- tostring for any error value, as lua.c's msghandler does.
+local function error_text(e)
+  if type(e) == "string" then return e end
+  local mt = getmetatable(e)
+  if type(mt) == "table" and mt.__tostring then return tostring(e) end
+  if type(e) == "number" or type(e) == "boolean" or e == nil then return tostring(e) end
+  return "(error object is a " .. type(e) .. " value)"
+end
+
+-- Load the script as a text chunk. Returns chunk, or nil, message, exit code.
+local function load_script(kind, script)
+  if kind == "code" then
+    local chunk, err = load(script, "=(command line)", "t")
+    if not chunk then return nil, err, 1 end
+    return chunk
+  elseif kind == "stdin" then
+    local chunk, err = loadfile(nil, "t")
+    if not chunk then return nil, err, 1 end
+    return chunk
+  elseif kind == "file" then
+    local f, oerr = io.open(script, "rb")
+    if not f then
+      return nil, "cannot open script " .. tostring(oerr), 2
+    end
+    -- A directory opens but does not read.
+    local ok, rerr = f:read(0)
+    f:close()
+    if ok == nil and rerr then
+      return nil, "cannot read script " .. script .. ": " .. tostring(rerr), 2
+    end
+    local chunk, err = loadfile(script, "t")
+    if not chunk then return nil, err, 1 end
+    return chunk
+  end
+  return nil, "unknown script kind " .. tostring(kind), 2
+end
+
+-- The global `arg` as lua.c builds it: arg[0] the script ("-" for stdin,
+-- "-e" for code), arg[1..] its arguments, arg[-n..-1] the interpreter and
+-- options before it.
+local function make_arg(kind, script, args, interp)
+  local t = {}
+  for i, v in ipairs(interp or {}) do t[i - #interp - 1] = v end
+  t[0] = (kind == "code" and "-e") or (kind == "stdin" and "-") or script
+  for i, v in ipairs(args or {}) do t[i] = v end
+  return t
+end
+
+-- The exit code for what the main chunk returned.
+local function result_code(r)
+  if r == nil or r == true then return 0 end
+  if r == false then return 1 end
+  if math.type(r) == "integer" then
+    if r < 0 or r > 255 then return 1 end
+    return r
+  end
+  return 0
+end
+
+--- Run a script as the process does and return the exit code.
+-- @param flags table of command-line flags (see twingate.config.resolve)
+-- @param kind "file", "code" (-e) or "stdin"
+-- @param script the path, the code, or "-"
+-- @param args array of the script's arguments (become `arg[1..]` and `...`)
+-- @param interp optional array: argv before the script (become `arg[-n..-1]`)
+-- @param opts optional: `getenv` (default os.getenv), `stderr` (default
+--   io.stderr), `exit` (the real os.exit; tests pass a fake)
+-- @return integer exit code (0 done, 1 script failed, 2 usage/config, ... see
+--   errors.kinds)
+function M.run(flags, kind, script, args, interp, opts)
+  opts = opts or {}
+  local stderr = opts.stderr or io.stderr
+  local log = require "twingate.log"
+
+  local warnings = {}
+  local ok, settings = pcall(config.resolve, flags or {}, opts.getenv or os.getenv, {
+    warn = function(msg, fields) warnings[#warnings + 1] = { msg, fields } end,
+  })
+  if not ok then
+    say(stderr, error_text(settings))
+    return errors.exit_code(settings) == 1 and 1 or 2
+  end
+
+  log.configure{ level = settings.log_level, format = settings.log_format, stream = opts.stderr }
+  for _, w in ipairs(warnings) do log.warn(w[1], w[2]) end
+  log.debug("settings", {
+    endpoint = settings.endpoint, token = settings.api_token_source,
+    dry_run = settings.dry_run, timeout = settings.timeout,
+  })
+
+  local cok, cerr = pcall(function() require("twingate").configure(settings) end)
+  if not cok then
+    say(stderr, error_text(cerr))
+    return errors.exit_code(cerr)
+  end
+
+  local chunk, lerr, lcode = load_script(kind, script)
+  if not chunk then
+    say(stderr, lerr)
+    return lcode
+  end
+
+  -- os.exit from a script closes the Lua state first (so every __gc and
+  -- close runs, and leak checkers see nothing), after flushing stdout.
+  local saved_exit, saved_arg = os.exit, rawget(_G, "arg")
+  local real_exit = opts.exit or os.exit
+  os.exit = function(code, _)
+    io.stdout:flush()
+    return real_exit(code, true)
+  end
+  _G.arg = make_arg(kind, script, args, interp)
+
+  local verbose = settings.verbose > 0
+  local function handler(e)
+    return { err = e, traceback = verbose and debug.traceback(nil, 2) or nil }
+  end
+  local results = table.pack(xpcall(chunk, handler, table.unpack(args or {}, 1, #(args or {}))))
+  os.exit, _G.arg = saved_exit, saved_arg
+  io.stdout:flush()
+
+  if results[1] then return result_code(results[2]) end
+  local failure = results[2]
+  say(stderr, error_text(failure.err))
+  if failure.traceback then
+    stderr:write(errors.redact(failure.traceback), "\n")
+    stderr:flush()
+  end
+  return errors.exit_code(failure.err)
+end
+
+return M
