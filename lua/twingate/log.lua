@@ -16,10 +16,15 @@ local M = {}
 --- Level names in increasing severity; `quiet` logs nothing.
 M.levels = { debug = 10, info = 20, warn = 30, error = 40, quiet = 100 }
 
+-- Wall clock: twingate.sys.time (sub-second) inside the program, os.time
+-- on stock Lua. Looked up once, on the first line written.
+local clock
 local function default_time()
-  local ok, sys = pcall(require, "twingate.sys")
-  if ok and type(sys) == "table" and sys.time then return sys.time() end
-  return os.time()
+  if not clock then
+    local ok, sys = pcall(require, "twingate.sys")
+    clock = (ok and type(sys) == "table" and sys.time) or os.time
+  end
+  return clock()
 end
 
 local state = {
