@@ -132,7 +132,11 @@ function M.run(flags, kind, script, args, interp, opts)
 
   local verbose = settings.verbose > 0
   local function handler(e)
-    return { err = e, traceback = verbose and debug.traceback(nil, 2) or nil }
+    if not verbose then return { err = e } end
+    -- Only the script's frames: cut at the xpcall that runs it.
+    local tb = debug.traceback(nil, 2)
+    tb = tb:match("^(.-)\n%s*%[C%]: in function 'xpcall'") or tb
+    return { err = e, traceback = tb }
   end
   local results = table.pack(xpcall(chunk, handler, table.unpack(args or {}, 1, #(args or {}))))
   os.exit, _G.arg = saved_exit, saved_arg
