@@ -1,0 +1,299 @@
+-- Specs for twingate.plan: collecting, rendering, applying and summarising.
+local plan_mod = require "twingate.plan"
+local errors = require "twingate.errors"
+
+describe("twingate.plan", function()
+  local plan, calls
+
+  -- A small plan: create with members, update with a rename and member
+  -- changes, delete. Every apply records its name in `calls`.
+  local function small_plan()
+    local p = plan_mod.new{ title = "Group membership sync" }
+    p:add{ kind = "group", action = "create", name = "Ops",
+      changes = { { field = "users", added = { "a@x.com", "b@x.com" } } },
+      apply = function(c) calls[#calls + 1] = c.name; return { id = "R3JvdXA6Mg==" } end }
+    p:add{ kind = "group", action = "update", name = "Engineering", id = "R3JvdXA6MQ==",
+      changes = {
+        { field = "name", before = "Eng", after = "Engineering" },
+        { field = "users", added = { "c@x.com" }, removed = { "d@x.com" } },
+      },
+      apply = function(c) calls[#calls + 1] = c.name; return true end }
+    p:add{ kind = "group", action = "delete", name = "Old", id = "R3JvdXA6Mw==",
+      apply = function(c) calls[#calls + 1] = c.name end }
+    return p
+  end
+
+  before_each(function()
+    calls = {}
+    plan = small_plan()
+  end)
+
+  describe("add()", function()
+    it("keeps changes in the order added and returns the change", function()
+      local c = plan:add{ kind = "remote_network", action = "create", name = "HQ" }
+      assert.are.equal(c, plan.changes[4])
+      assert.are.same({}, c.changes)
+      assert.are.same({ "Ops", "Engineering", "Old", "HQ" },
+        { plan.changes[1].name, plan.changes[2].name, plan.changes[3].name, plan.changes[4].name })
+    end)
+
+    it("raises invalid_argument on malformed changes", function()
+      local bad = {
+        { action = "create", name = "x" },
+        { kind = "group", action = "upsert", name = "x" },
+        { kind = "group", action = "create" },
+        { kind = "group", action = "create", name = "x", apply = "no" },
+        { kind = "group", action = "create", name = "x", changes = { { added = {} } } },
+        { kind = "group", action = "create", name = "x", changes = { { field = "users", added = "a" } } },
+      }
+      for i, change in ipairs(bad) do
+        local ok, err = pcall(plan.add, plan, change)
+        assert.is_false(ok, "case " .. i)
+        assert.are.equal("invalid_argument", err.kind, "case " .. i)
+      end
+      assert.are.equal(3, plan:count())
+    end)
+  end)
+
+  describe("count() and is_empty()", function()
+    it("counts changes", function()
+      assert.are.equal(3, plan:count())
+      assert.is_false(plan:is_empty())
+      local empty = plan_mod.new()
+      assert.are.equal(0, empty:count())
+      assert.is_true(empty:is_empty())
+    end)
+  end)
+
+  describe("totals()", function()
+    it("counts actions, set items and scalar field changes", function()
+      assert.are.same({ create = 1, update = 1, delete = 1, added = 3, removed = 1, changed_fields = 1 },
+        plan:totals())
+    end)
+  end)
+
+  describe("is_destructive()", function()
+    it("is true with deletes or removals only", function()
+      assert.is_true(plan:is_destructive())
+      local p = plan_mod.new()
+      p:add{ kind = "group", action = "update", name = "G",
+        changes = { { field = "users", added = { "a" }, removed = {} } } }
+      assert.is_false(p:is_destructive())
+      p:add{ kind = "group", action = "update", name = "H",
+        changes = { { field = "users", removed = { "b" } } } }
+      assert.is_true(p:is_destructive())
+    end)
+  end)
+
+  describe("render()", function()
+    it("renders a small plan exactly", function()
+      assert.are.equal(table.concat({
+        "Group membership sync",
+        '+ create group "Ops"',
+        '    + users "a@x.com"',
+        '    + users "b@x.com"',
+        '~ update group "Engineering" (id "R3JvdXA6MQ==")',
+        '    ~ name "Eng" -> "Engineering"',
+        '    + users "c@x.com"',
+        '    - users "d@x.com"',
+        '- delete group "Old" (id "R3JvdXA6Mw==")',
+        "",
+        "Totals: 1 to create, 1 to update, 1 to delete; 3 added, 1 removed, 1 field changed",
+        "",
+      }, "\n"), plan:render())
+    end)
+
+    it("says so when there is nothing to do", function()
+      assert.are.equal("Sync\nNo changes.\n", plan_mod.new{ title = "Sync" }:render())
+      assert.are.equal("No changes.\n", plan_mod.new():render())
+    end)
+
+    it("prints every item of a long list unless max_items is given", function()
+      local p = plan_mod.new()
+      local many = {}
+      for i = 1, 250 do many[i] = "u" .. i .. "@x.com" end
+      p:add{ kind = "group", action = "update", name = "Big",
+        changes = { { field = "users", added = many, removed = { "z@x.com" } } } }
+      local full = p:render()
+      local n = 0
+      for _ in full:gmatch('\n    %+ users "u%d+@x%.com"') do n = n + 1 end
+      assert.are.equal(250, n)
+      assert.truthy(full:find('"u250@x.com"', 1, true))
+      local short = p:render{ max_items = 2 }
+      assert.are.equal(table.concat({
+        '~ update group "Big"',
+        '    + users "u1@x.com"',
+        '    + users "u2@x.com"',
+        "    + users ... 248 more not shown",
+        '    - users "z@x.com"',
+        "",
+        "Totals: 0 to create, 1 to update, 0 to delete; 250 added, 1 removed, 0 fields changed",
+        "",
+      }, "\n"), short)
+    end)
+
+    it("escapes quotes, newlines, control and invisible characters and keeps unicode", function()
+      local p = plan_mod.new()
+      p:add{ kind = "group", action = "create", name = 'Ops "core"\nsecond\\line',
+        changes = {
+          { field = "users", added = { "tab\there", "bell\7", "zoë🚀@x.com", "bad\255byte" } },
+          { field = "name", before = "rtl\u{202E}txt", after = "nb\u{A0}sp zero\u{200B}w" },
+          { field = "alias", before = nil, after = 42 },
+        } }
+      local lines = {}
+      for line in p:render():gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+      assert.are.same({
+        [[+ create group "Ops \"core\"\nsecond\\line"]],
+        [[    + users "tab\there"]],
+        [[    + users "bell\x07"]],
+        '    + users "zoë🚀@x.com"',
+        [[    + users "bad\xFFbyte"]],
+        [[    ~ name "rtl\u{202E}txt" -> "nb\u{00A0}sp zero\u{200B}w"]],
+        [[    ~ alias (none) -> 42]],
+        "",
+        "Totals: 1 to create, 0 to update, 0 to delete; 4 added, 0 removed, 2 fields changed",
+      }, lines)
+    end)
+
+    it("colours lines on request", function()
+      local out = plan:render{ color = true }
+      assert.truthy(out:find('\27[32m+ create group "Ops"\27[0m', 1, true))
+      assert.truthy(out:find('\27[31m    - users "d@x.com"\27[0m', 1, true))
+      assert.truthy(out:find('\27[33m    ~ name "Eng" -> "Engineering"\27[0m', 1, true))
+      assert.is_nil(plan:render():find("\27", 1, true))
+    end)
+  end)
+
+  describe("print()", function()
+    it("writes the rendering to the file", function()
+      local written = {}
+      plan:print({ write = function(_, s) written[#written + 1] = s end })
+      assert.are.equal(plan:render(), table.concat(written))
+    end)
+  end)
+
+  describe("apply()", function()
+    it("applies every change in order and reports the results", function()
+      local seen = {}
+      local report = plan:apply{ on_result = function(c, ok, res) seen[#seen + 1] = { c.name, ok, res } end }
+      assert.are.same({ "Ops", "Engineering", "Old" }, calls)
+      assert.are.equal(3, report.applied)
+      assert.are.equal(0, report.failed)
+      assert.are.equal(0, report.skipped)
+      assert.are.equal(3, report.total)
+      assert.are.same({ id = "R3JvdXA6Mg==" }, report.results[1].result)
+      assert.are.equal("applied", report.results[3].status)
+      assert.are.same({ { "Ops", true, { id = "R3JvdXA6Mg==" } }, { "Engineering", true, true },
+        { "Old", true, nil } }, seen)
+    end)
+
+    it("records a failing change and goes on with the rest", function()
+      plan.changes[2].apply = function(c)
+        calls[#calls + 1] = c.name
+        errors.raise("mutation", "Group with id R3JvdXA6MQ== does not exist")
+      end
+      local seen = {}
+      local report = plan:apply{ on_result = function(c, ok, res) seen[#seen + 1] = { c.name, ok, res } end }
+      assert.are.same({ "Ops", "Engineering", "Old" }, calls)
+      assert.are.equal(2, report.applied)
+      assert.are.equal(1, report.failed)
+      assert.are.equal(1, #report.failures)
+      assert.are.equal(plan.changes[2], report.failures[1].change)
+      assert.are.equal("mutation", report.failures[1].error.kind)
+      assert.are.equal("failed", report.results[2].status)
+      assert.is_false(seen[2][2])
+      assert.are.equal("mutation", seen[2][3].kind)
+    end)
+
+    it("records plain Lua errors and changes without apply as failures", function()
+      plan.changes[1].apply = function() error("boom") end
+      plan.changes[3].apply = nil
+      local report = plan:apply()
+      assert.are.same({ "Engineering" }, calls)
+      assert.are.equal(2, report.failed)
+      assert.matches("boom", report.failures[1].error)
+      assert.are.equal("invalid_argument", report.failures[2].error.kind)
+    end)
+
+    it("stops after an auth error and skips the rest", function()
+      plan.changes[1].apply = function() errors.raise("auth", "the API token was refused") end
+      local report = plan:apply()
+      assert.are.same({}, calls)
+      assert.are.equal(1, report.failed)
+      assert.are.equal(2, report.skipped)
+      assert.are.equal("auth", report.aborted.kind)
+      assert.are.equal("skipped", report.results[3].status)
+    end)
+
+    it("goes on after an auth error when stop_on is empty", function()
+      plan.changes[1].apply = function() errors.raise("auth", "refused") end
+      local report = plan:apply{ stop_on = {} }
+      assert.are.same({ "Engineering", "Old" }, calls)
+      assert.are.equal(1, report.failed)
+      assert.are.equal(2, report.applied)
+    end)
+
+    it("stops at the first failure with stop_on_error", function()
+      plan.changes[1].apply = function() error("boom") end
+      local report = plan:apply{ stop_on_error = true }
+      assert.are.same({}, calls)
+      assert.are.equal(2, report.skipped)
+    end)
+
+    it("skips the changes the skip function names", function()
+      local report = plan:apply{ skip = function(c) return c.action == "create" and "done already" end }
+      assert.are.same({ "Engineering", "Old" }, calls)
+      assert.are.equal(1, report.skipped)
+      assert.are.equal("done already", report.results[1].reason)
+    end)
+
+    it("applies nothing in a dry run and counts the changes as planned", function()
+      local seen = 0
+      local report = plan:apply{ dry_run = true, on_result = function() seen = seen + 1 end }
+      assert.are.same({}, calls)
+      assert.are.equal(0, seen)
+      assert.are.equal(3, report.planned)
+      assert.are.equal(0, report.applied)
+      assert.is_true(report.dry_run)
+      assert.are.equal("planned", report.results[2].status)
+    end)
+  end)
+
+  describe("summary()", function()
+    it("sums up a run with a failure", function()
+      plan.changes[2].apply = function() errors.raise("mutation", "Group does not exist\nreally") end
+      local report = plan:apply()
+      assert.are.equal(table.concat({
+        "Applied 2 of 3 changes (1 created, 0 updated, 1 deleted; 2 added, 0 removed, 0 fields changed);"
+          .. " 1 failed, 0 skipped.",
+        "Failed:",
+        '  ~ update group "Engineering" (id "R3JvdXA6MQ=="): twingate: mutation: Group does not exist really',
+        "",
+      }, "\n"), plan:summary(report))
+    end)
+
+    it("says how many changes an abort left out", function()
+      plan.changes[1].apply = function() errors.raise("auth", "refused") end
+      local s = plan:summary(plan:apply())
+      assert.truthy(s:find("Stopped after twingate: auth: refused; 2 changes not attempted.", 1, true), s)
+    end)
+
+    it("sums up a dry run and an empty plan", function()
+      assert.are.equal("Dry run: 3 changes planned, nothing applied (1 to create, 1 to update, 1 to delete;"
+        .. " 3 added, 1 removed, 1 field changed).\n", plan:summary(plan:apply{ dry_run = true }))
+      local empty = plan_mod.new()
+      assert.are.equal("No changes.\n", empty:summary(empty:apply()))
+    end)
+  end)
+
+  describe("quote()", function()
+    it("leaves plain text readable and escapes the rest", function()
+      assert.are.equal('"plain"', plan_mod.quote("plain"))
+      assert.are.equal([["a\"b\\c\r\n\x1B[31m"]], plan_mod.quote('a"b\\c\r\n\27[31m'))
+      assert.are.equal('"Équipe 🙂"', plan_mod.quote("Équipe 🙂"))
+      assert.are.equal([["\u{FEFF}x\u{2066}"]], plan_mod.quote("\u{FEFF}x\u{2066}"))
+      -- overlong encodings and lone continuation bytes are bytes, not characters
+      assert.are.equal([["\xC0\xAF\x80"]], plan_mod.quote("\192\175\128"))
+    end)
+  end)
+end)
