@@ -1,0 +1,243 @@
+local twingate = require "twingate"
+local collections = require "twingate.collections"
+local graphql = require "twingate.graphql"
+local json = require "twingate.json"
+local log = require "twingate.log"
+
+-- Fake transport: `respond(body, n)` returns a response table; requests are recorded.
+local function connect(respond, opts)
+  local t = { requests = {} }
+  function t:request(req)
+    local body = json.decode(req.body)
+    local n = #self.requests + 1
+    self.requests[n] = { raw = req.body, query = body.query, variables = body.variables or {},
+      info = graphql.inspect(body.query) }
+    local r = respond(body, n)
+    return { status = r.status or 200, headers = { ["content-type"] = "application/json" },
+      body = r.body or json.encode({ data = r.data, errors = r.errors }) }
+  end
+  local o = { endpoint = "http://127.0.0.1:9/api/graphql/", api_token = "tok-xyz-123", transport = t,
+    sleep = function() end, random = function() return 0 end }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return twingate.connect(o), t
+end
+
+local function conn(nodes, has_next, cursor)
+  local edges = {}
+  for i, n in ipairs(nodes) do edges[i] = { cursor = "c" .. i, node = n } end
+  return { edges = edges, pageInfo = { hasNextPage = has_next or false, endCursor = cursor } }
+end
+
+local function users(prefix, a, b)
+  local out = {}
+  for i = a, b do out[#out + 1] = { id = prefix .. i } end
+  return out
+end
+
+describe("twingate.collections", function()
+  before_each(function() log.configure{ level = "error" } end)
+  after_each(function() log.configure{ level = "info" } end)
+
+  describe("each()", function()
+    it("lists every page with the filter as a variable and the default selection", function()
+      local tg, t = connect(function(_, n)
+        if n == 1 then return { data = { groups = conn({ { id = "G1", name = "a" }, { id = "G2", name = "b" } }, true, "p1") } } end
+        return { data = { groups = conn({ { id = "G3", name = "c" } }, false, "p2") } }
+      end)
+      local got = {}
+      for g in tg.groups:each({ name = { startsWith = "eng-\"}" } }) do got[#got + 1] = g.id end
+      assert.same({ "G1", "G2", "G3" }, got)
+      assert.equals(2, #t.requests)
+      local r = t.requests[1]
+      assert.equals("ListGroups", r.info.name)
+      assert.equals("GroupFilterInput", r.info.variables.filter)
+      assert.same({ name = { startsWith = "eng-\"}" } }, r.variables.filter)
+      assert.equals(100, r.variables.first)
+      assert.is_nil(r.query:find("eng-", 1, true))
+      assert.matches("securityPolicy { id name }", r.query)
+      assert.equals("p1", t.requests[2].variables.after)
+    end)
+
+    it("replaces the selection with opts.fields", function()
+      local tg, t = connect(function() return { data = { groups = conn({}) } } end)
+      tg.groups:list(nil, { fields = "id name" })
+      assert.matches("node { id name }", t.requests[1].query)
+      assert.is_nil(t.requests[1].query:find("securityPolicy", 1, true))
+    end)
+
+    it("completes included nested connections with batched aliased queries", function()
+      -- 3 groups: G1 has 250 members, G2 has 30, G3 has 120; page size 100, batch size 25
+      local members = { G1 = users("U1.", 1, 250), G2 = users("U2.", 1, 30), G3 = users("U3.", 1, 120) }
+      local function page(id, after)
+        local start = after and tonumber(after) + 1 or 1
+        local list = members[id]
+        local slice = {}
+        for i = start, math.min(start + 99, #list) do slice[#slice + 1] = list[i] end
+        local last = start + #slice - 1
+        return conn(slice, last < #list, tostring(last))
+      end
+      local tg, t = connect(function(body)
+        local info = graphql.inspect(body.query)
+        if info.fields[1].name == "groups" then
+          local nodes = {}
+          for _, id in ipairs({ "G1", "G2", "G3" }) do nodes[#nodes + 1] = { id = id, name = id, users = page(id) } end
+          return { data = { groups = conn(nodes) } }
+        end
+        local data = {}
+        for _, f in ipairs(info.fields) do
+          local k = f.key:match("%d+")
+          data[f.key] = { users = page(body.variables["id" .. k], body.variables["after" .. k]) }
+        end
+        return { data = data }
+      end)
+      local list = tg.groups:list(nil, { include = { "users" } })
+      assert.equals(3, #list)
+      assert.equals(250, #list[1].users)
+      assert.equals(30, #list[2].users)
+      assert.equals(120, #list[3].users)
+      assert.equals("U1.250", list[1].users[250].id)
+      -- 1 list + round 1 (G1, G3 in one request) + round 2 (G1) = 3 requests
+      assert.equals(3, #t.requests)
+      assert.matches("users: users%(first: %$first%)", t.requests[1].query)
+      local r2 = t.requests[2]
+      assert.equals("CompleteGroups", r2.info.name)
+      assert.equals(2, #r2.info.fields)
+      assert.same({ first = 100, id0 = "G1", after0 = "100", id1 = "G3", after1 = "100" }, r2.variables)
+      assert.same({ first = 100, id0 = "G1", after0 = "200" }, t.requests[3].variables)
+    end)
+
+    it("rejects an unknown include, naming the valid ones", function()
+      local tg = connect(function() error("no request expected") end)
+      local ok, err = pcall(tg.groups.list, tg.groups, nil, { include = { "members" } })
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.matches("resources, users", err.message)
+    end)
+  end)
+
+  describe("get()", function()
+    it("returns the node, or nil when it does not exist", function()
+      local tg, t = connect(function(body)
+        if body.variables.id == "G1" then return { data = { group = { id = "G1", name = "Ops" } } } end
+        return { data = { group = json.null } }
+      end)
+      assert.equals("Ops", tg.groups:get("G1").name)
+      assert.is_nil(tg.groups:get("G404"))
+      assert.equals("GetGroup", t.requests[1].info.name)
+      assert.equals("ID!", t.requests[1].info.variables.id)
+    end)
+
+    it("refuses a non-string id without sending anything", function()
+      local tg, t = connect(function() error("no request expected") end)
+      local ok, err = pcall(tg.groups.get, tg.groups, 42)
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.equals(0, #t.requests)
+    end)
+  end)
+
+  describe("find()", function()
+    it("finds by exact name through the filter", function()
+      local tg, t = connect(function() return { data = { groups = conn({ { id = "G1", name = "Ops" }, { id = "G2", name = "ops" } }) } } end)
+      assert.equals("G1", tg.groups:find("Ops").id)
+      assert.same({ name = { eq = "Ops" } }, t.requests[1].variables.filter)
+    end)
+
+    it("returns nil when none matches and raises listing the ids when several do", function()
+      local tg = connect(function(body)
+        if body.variables.filter.name.eq == "none" then return { data = { groups = conn({}) } } end
+        return { data = { groups = conn({ { id = "G1", name = "Dup" }, { id = "G2", name = "Dup" } }) } }
+      end)
+      assert.is_nil(tg.groups:find("none"))
+      local ok, err = pcall(tg.groups.find, tg.groups, "Dup")
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.matches("G1, G2", err.message)
+    end)
+  end)
+
+  describe("create()", function()
+    it("declares only the given arguments, with their schema types", function()
+      local tg, t = connect(function() return { data = { groupCreate = { ok = true, entity = { id = "G9", name = "Ops" } } } } end)
+      local g = tg.groups:create{ name = "Ops", userIds = {} }
+      assert.equals("G9", g.id)
+      local r = t.requests[1]
+      assert.equals("GroupCreate", r.info.name)
+      assert.equals("String!", r.info.variables.name)
+      assert.equals("[ID]", r.info.variables.userIds)
+      assert.is_nil(r.info.variables.securityPolicyId)
+      assert.matches('"userIds":%[%]', r.raw)
+    end)
+
+    it("sends twingate.null as an explicit null", function()
+      local tg, t = connect(function() return { data = { groupUpdate = { ok = true, entity = { id = "G1" } } } } end)
+      tg.groups:update("G1", { securityPolicyId = twingate.null, name = "X" })
+      assert.matches('"securityPolicyId":null', t.requests[1].raw)
+      assert.equals("ID", t.requests[1].info.variables.securityPolicyId)
+    end)
+
+    it("refuses unknown keys naming the valid ones, and missing required ones", function()
+      local tg, t = connect(function() error("no request expected") end)
+      local ok, err = pcall(tg.groups.create, tg.groups, { name = "x", members = {} })
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.matches("members", err.message)
+      assert.matches("name, resourceIds, securityPolicyId, userIds", err.message)
+      ok, err = pcall(tg.groups.create, tg.groups, { userIds = {} })
+      assert.is_false(ok)
+      assert.matches("'name' is required", err.message)
+      assert.equals(0, #t.requests)
+    end)
+
+    it("returns numbered placeholders in a dry run and sends nothing", function()
+      local tg, t = connect(function() error("no request expected") end, { dry_run = true })
+      log.configure{ level = "quiet" }
+      local a = tg.groups:create{ name = "A", userIds = { "U1" } }
+      local b = tg.remote_networks:create{ name = "N" }
+      assert.equals("dry-run:Group:1", a.id)
+      assert.equals("A", a.name)
+      assert.is_true(a.dry_run)
+      assert.equals("dry-run:RemoteNetwork:2", b.id)
+      assert.equals(0, #t.requests)
+    end)
+
+    it("raises the mutation error with the server's text", function()
+      local tg = connect(function() return { data = { groupCreate = { ok = false, error = "name is taken" } } } end)
+      local ok, err = pcall(tg.groups.create, tg.groups, { name = "x" })
+      assert.is_false(ok)
+      assert.equals("mutation", err.kind)
+      assert.equals("name is taken", err.payload_error)
+    end)
+  end)
+
+  describe("update() and delete()", function()
+    it("raise not_found when the object does not exist", function()
+      local tg = connect(function(body)
+        local f = graphql.inspect(body.query).fields[1].name
+        return { data = { [f] = { ok = false, error = "Field 'id' Group with id 'G0' does not exist." } } }
+      end)
+      local ok, err = pcall(tg.groups.update, tg.groups, "G0", { name = "x" })
+      assert.is_false(ok)
+      assert.equals("not_found", err.kind)
+      ok, err = pcall(tg.groups.delete, tg.groups, "G0")
+      assert.is_false(ok)
+      assert.equals("not_found", err.kind)
+    end)
+
+    it("delete returns true", function()
+      local tg, t = connect(function() return { data = { groupDelete = { ok = true } } } end)
+      assert.is_true(tg.groups:delete("G1"))
+      assert.same({ id = "G1" }, t.requests[1].variables)
+      assert.equals("GroupDelete", t.requests[1].info.name)
+    end)
+  end)
+
+  describe("parse_time()", function()
+    it("reads ISO 8601 UTC times independently of the local zone", function()
+      assert.equals(0, collections.parse_time("1970-01-01T00:00:00Z"))
+      assert.equals(1714564800, collections.parse_time("2024-05-01T12:00:00.123Z"))
+      assert.equals(1714564800, collections.parse_time("2024-05-01T14:00:00+02:00"))
+      assert.is_nil(collections.parse_time("yesterday"))
+    end)
+  end)
+end)
