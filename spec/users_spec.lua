@@ -1,0 +1,103 @@
+local twingate = require "twingate"
+local graphql = require "twingate.graphql"
+local json = require "twingate.json"
+local log = require "twingate.log"
+local users = require "twingate.users"
+
+local function connect(respond, opts)
+  local t = { requests = {} }
+  function t:request(req)
+    local body = json.decode(req.body)
+    local n = #self.requests + 1
+    self.requests[n] = { raw = req.body, query = body.query, variables = body.variables or {},
+      info = graphql.inspect(body.query) }
+    local r = respond(body, n, self.requests[n].info)
+    return { status = r.status or 200, headers = { ["content-type"] = "application/json" },
+      body = r.body or json.encode({ data = r.data, errors = r.errors }) }
+  end
+  local o = { endpoint = "http://127.0.0.1:9/api/graphql/", api_token = "tok-xyz-123", transport = t,
+    sleep = function() end, random = function() return 0 end }
+  for k, v in pairs(opts or {}) do o[k] = v end
+  return twingate.connect(o), t
+end
+
+local function page(nodes)
+  local edges = {}
+  for i, n in ipairs(nodes) do edges[i] = { node = n } end
+  return { data = { users = { edges = edges, pageInfo = { hasNextPage = false } } } }
+end
+
+describe("twingate.users", function()
+  before_each(function() log.configure{ level = "error" } end)
+  after_each(function() log.configure{ level = "info" } end)
+
+  describe("caseless_pattern()", function()
+    it("matches ASCII letters in either case and escapes regex characters", function()
+      local p = users.caseless_pattern("A.b+c@x-y.io")
+      assert.equals("^[aA]\\.[bB]\\+[cC]@[xX]-[yY]\\.[iI][oO]$", p)
+      assert.equals("^[jJ]\\(\\)ö@[xX]$", users.caseless_pattern("j()ö@x"))
+    end)
+  end)
+
+  describe("find()", function()
+    it("finds a user by email case-insensitively in one request", function()
+      local tg, t = connect(function() return page({ { id = "U1", email = "Ada.Lovelace@Example.com" } }) end)
+      local u = tg.users:find("ada.lovelace@EXAMPLE.com")
+      assert.equals("U1", u.id)
+      assert.equals(1, #t.requests)
+      assert.equals("^[aA][dD][aA]\\.[lL][oO][vV][eE][lL][aA][cC][eE]@[eE][xX][aA][mM][pP][lL][eE]\\.[cC][oO][mM]$",
+        t.requests[1].variables.filter.email.regexp)
+    end)
+
+    it("ignores near misses the server might return and gives nil when none is left", function()
+      local tg = connect(function() return page({ { id = "U1", email = "ada@example.com.evil" } }) end)
+      assert.is_nil(tg.users:find("ada@example.com"))
+    end)
+
+    it("raises when several users match", function()
+      local tg = connect(function() return page({ { id = "U1", email = "a@x.io" }, { id = "U2", email = "A@X.io" } }) end)
+      local ok, err = pcall(tg.users.find, tg.users, "a@x.io")
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.matches("U1, U2", err.message)
+    end)
+  end)
+
+  describe("each()", function()
+    it("passes the user filter", function()
+      local tg, t = connect(function() return page({ { id = "U1" } }) end)
+      local n = 0
+      for _ in tg.users:each({ role = { ["in"] = { "ADMIN" } } }) do n = n + 1 end
+      assert.equals(1, n)
+      assert.equals("UserFilterInput", t.requests[1].info.variables.filter)
+      assert.same({ "ADMIN" }, t.requests[1].variables.filter.role["in"])
+    end)
+  end)
+
+  describe("create()", function()
+    it("sends userCreate with the given arguments only", function()
+      local tg, t = connect(function() return { data = { userCreate = { ok = true, entity = { id = "U5", email = "n@x.io" } } } } end)
+      local u = tg.users:create{ email = "n@x.io", firstName = "N", shouldSendInvite = false }
+      assert.equals("U5", u.id)
+      assert.same({ email = "n@x.io", firstName = "N", shouldSendInvite = false }, t.requests[1].variables)
+      assert.is_nil(t.requests[1].info.variables.role)
+    end)
+
+    it("after a lost response, finds the user by email instead of creating it twice", function()
+      local tg, t = connect(function(_, _, info)
+        if info.type == "mutation" then return { fail = true, status = 504, body = "" } end
+        return page({ { id = "U5", email = "N@x.io" } })
+      end)
+      local u = tg.users:create{ email = "n@x.io" }
+      assert.equals("U5", u.id)
+      assert.equals(2, #t.requests)
+    end)
+
+    it("has no update or delete in this version", function()
+      local tg = connect(function() error("no request expected") end)
+      local ok, err = pcall(tg.users.delete, tg.users, "U1")
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+    end)
+  end)
+end)
