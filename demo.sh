@@ -50,7 +50,11 @@ run() {
   else
     cat "demo/$label.txt"
   fi
-  echo "(exit code $rc: 3 means done, with some rows skipped as listed)"
+  case $rc in
+    0) echo "(exit code 0: done)" ;;
+    3) echo "(exit code 3: done, but some rows were skipped, as listed)" ;;
+    *) echo "(exit code $rc: failed)"; exit "$rc" ;;
+  esac
 }
 run 1-dry-run --dry-run scripts/sync-group-members.lua demo/members.csv --create-groups
 run 2-apply scripts/sync-group-members.lua demo/members.csv --create-groups

@@ -233,7 +233,7 @@ for _, name in ipairs(group_order) do
         totals.removed = totals.removed + #removed_ids
         plan:add {
           kind = "group", action = "update", name = name, id = g.id,
-          changes = { { field = "users", added = added, removed = removed } },
+          changes = { { field = "members", added = added, removed = removed } },
           apply = function()
             local res = tg.groups:update(g.id, {
               addedUserIds = #added_ids > 0 and added_ids or nil,
@@ -254,7 +254,7 @@ for _, name in ipairs(group_order) do
       totals.added = totals.added + #ids
       plan:add {
         kind = "group", action = "create", name = name,
-        changes = { { field = "users", added = want_labels, removed = {} } },
+        changes = { { field = "members", added = want_labels, removed = {} } },
         apply = function()
           local res = tg.groups:create { name = name, userIds = ids }
           done.groups = done.groups + 1
@@ -307,6 +307,7 @@ if (report.failed or 0) > 0 then
   end
 end
 out[#out + 1] = string.format("  rows skipped: %d", skipped_rows)
+table.sort(skipped, function(a, b) return (a.line or 0) < (b.line or 0) end)
 for _, s in ipairs(skipped) do
   if s.email then
     out[#out + 1] = string.format("    %s:%d: %s in group %q: %s", path, s.line, s.email, s.group, s.reason)

@@ -1,0 +1,76 @@
+#!/bin/sh
+# Benchmark: sync 10,000 memberships over 300 groups and 5,000 users against the
+# simulator, and print requests made, wall time and peak memory, for
+#   ours   scripts/sync-group-members.lua
+#   naive  bench/naive-sync.lua (one request per page per list, group by group, and
+#          one mutation per row: how hand-written scripts and public CLIs do it)
+# plus each one's rate-limit floor: the least time the real API's limits (60 reads,
+# 20 writes a minute) allow for that many requests. Finally ours runs again under those
+# limits (compressed in time by BENCH_TIME_SCALE) to show how close it gets to its floor.
+# Environment: BENCH_LATENCY_MS (default 20) per response, BENCH_TIME_SCALE (default 30).
+# Prints numbers only; it asserts nothing.
+set -eu
+cd "$(dirname "$0")/.."
+tools/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build build -j "$(nproc)" >/dev/null
+
+latency=${BENCH_LATENCY_MS:-20}
+scale=${BENCH_TIME_SCALE:-30}
+work=$(mktemp -d)
+trap 'kill $sim 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
+sim=
+
+node spec/sim/seed.mjs --users 5000 --groups 300 --networks 5 --rng-seed 11 --out "$work/tenant.json"
+node spec/sim/members-csv.mjs --tenant "$work/tenant.json" --rows 10000 --groups 300 --rng-seed 11 \
+  --out "$work/members.csv"
+
+start_sim() {  # $@: extra simulator options
+  rm -f "$work/url"
+  node spec/sim/server.mjs --port 0 --token bench-token --seed "$work/tenant.json" \
+    --latency-ms "$latency" "$@" >"$work/url" 2>"$work/sim.log" &
+  sim=$!
+  until [ -s "$work/url" ]; do sleep 0.05; done
+  TWINGATE_ENDPOINT=$(head -n 1 "$work/url")
+  export TWINGATE_ENDPOINT
+}
+stop_sim() { kill "$sim" 2>/dev/null || true; wait "$sim" 2>/dev/null || true; }
+
+# counts READS WRITES from the simulator's request log
+counts() {
+  curl -s "${TWINGATE_ENDPOINT%/api/graphql/}/_sim/requests" | node -e '
+    let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
+      const log = JSON.parse(s);
+      const r = log.filter(e => e.type === "query" && e.status === 200).length;
+      const w = log.filter(e => e.type === "mutation" && e.status === 200).length;
+      console.log(r + " " + w);
+    });'
+}
+
+export TWINGATE_API_TOKEN=bench-token
+run() {  # $1 label, $2 rate limit, rest: script and args
+  label=$1; limit=$2; shift 2
+  /usr/bin/time -f "%e %M" -o "$work/time" env TWINGATE_RATE_LIMIT="$limit" \
+    build/twingate-lua -q "$@" >"$work/$label.out" 2>"$work/$label.err" || true
+  set -- $(cat "$work/time") $(counts)
+  wall=$1; rss=$2; reads=$3; writes=$4
+  floor=$(awk -v r="$reads" -v w="$writes" 'BEGIN { a = r / 60; b = w / 20; printf "%.1f", (a > b ? a : b) * 60 }')
+  printf '%-22s %7d %7d %9.2f s %8.1f MiB %11s s\n' "$label" "$reads" "$writes" "$wall" \
+    "$(awk -v k="$rss" 'BEGIN { print k / 1024 }')" "$floor"
+  eval "${label%%[ (]*}_floor=$floor; ${label%%[ (]*}_wall=$wall; ${label%%[ (]*}_writes=$writes"
+}
+
+echo "sync of 10,000 memberships (300 groups, 5,000 users), simulator latency ${latency} ms"
+printf '%-22s %7s %7s %11s %12s %13s\n' "" reads writes "wall time" "peak RSS" "limit floor"
+start_sim --rate-limit off; run ours off scripts/sync-group-members.lua "$work/members.csv"; stop_sim
+start_sim --rate-limit off; run naive off bench/naive-sync.lua "$work/members.csv"; stop_sim
+perminute_r=$((60 * scale)); perminute_w=$((20 * scale))
+start_sim --rate-limit 60:20 --time-scale "$scale"
+run "ours(limits/$scale)" "$perminute_r:$perminute_w" scripts/sync-group-members.lua "$work/members.csv"
+stop_sim
+echo
+awk -v of="$ours_floor" -v nf="$naive_floor" -v ow="$ours_writes" -v nw="$naive_writes" \
+    -v lw="$ours_wall" -v s="$scale" 'BEGIN {
+  printf "naive/ours: %.1fx the writes, %.1fx the time the rate limits force\n", nw / (ow ? ow : 1), nf / (of ? of : 1)
+  printf "ours under the real limits: %.1f s (scaled back from %.2f s), floor %.1f s, ratio %.2f\n", lw * s, lw, of, (of ? lw * s / of : 0)
+}'
