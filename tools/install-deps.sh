@@ -6,7 +6,7 @@ set -eu
 cd "$(dirname "$0")/.."
 
 pkgs="build-essential cmake pkg-config lua5.4 liblua5.4-dev libcurl4-openssl-dev
-      lua-cjson lua-cjson-dev lua-busted curl ca-certificates"
+      lua-cjson lua-cjson-dev lua-busted curl ca-certificates time"
 # Node.js: any installed node >= 18 will do; otherwise take Debian's.
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   pkgs="$pkgs nodejs npm"
