@@ -151,6 +151,8 @@ export class Store {
    * resources, resources' access by group name, and so on.
    */
   static fromSeed(seed) {
+    // Lua's cjson encodes an empty table as {}: treat any non-array as empty.
+    const arr = (x) => (Array.isArray(x) ? x : []);
     const s = Store.empty();
     const byEmail = new Map();
     const groupByName = new Map();
@@ -162,11 +164,11 @@ export class Store {
       if (!r) throw new Error(`seed: unknown ${what} '${key}'`);
       return r;
     };
-    for (const p of seed.securityPolicies || []) {
+    for (const p of arr(seed.securityPolicies)) {
       if (policyByName.has(p.name)) continue;
       policyByName.set(p.name, s.create("securityPolicies", { name: p.name, policyType: p.policyType || "RESOURCE" }));
     }
-    for (const u of seed.users || []) {
+    for (const u of arr(seed.users)) {
       const rec = s.create("users", {
         email: u.email,
         firstName: u.firstName ?? "",
@@ -182,10 +184,10 @@ export class Store {
     if (seed.everyoneGroup) {
       s.create("groups", { name: "Everyone", type: "SYSTEM", userIds: s.list("users").map((u) => u.id) });
     }
-    for (const g of seed.groups || []) {
+    for (const g of arr(seed.groups)) {
       const members = [];
       const seen = new Set();
-      for (const e of g.members || []) {
+      for (const e of arr(g.members)) {
         const u = ref(byEmail, e, "user");
         if (!seen.has(u.id)) { seen.add(u.id); members.push(u.id); }
       }
@@ -199,17 +201,17 @@ export class Store {
       });
       if (!groupByName.has(g.name)) groupByName.set(g.name, rec);
     }
-    for (const sa of seed.serviceAccounts || []) {
+    for (const sa of arr(seed.serviceAccounts)) {
       saByName.set(sa.name, s.create("serviceAccounts", { name: sa.name }));
     }
-    for (const n of seed.remoteNetworks || []) {
+    for (const n of arr(seed.remoteNetworks)) {
       const net = s.create("remoteNetworks", {
         name: n.name,
         location: n.location || "OTHER",
         isActive: n.isActive ?? true,
         networkType: n.networkType || "REGULAR",
       });
-      for (const c of n.connectors || []) {
+      for (const c of arr(n.connectors)) {
         s.create("connectors", {
           name: c.name,
           remoteNetworkId: net.id,
@@ -218,14 +220,14 @@ export class Store {
           hostname: c.hostname ?? null,
           version: c.version ?? null,
           publicIP: c.publicIP ?? null,
-          privateIPs: c.privateIPs || [],
+          privateIPs: arr(c.privateIPs),
           hasStatusNotificationsEnabled: c.hasStatusNotificationsEnabled ?? true,
         });
       }
-      for (const r of n.resources || []) {
+      for (const r of arr(n.resources)) {
         const access = [];
-        for (const gname of r.groups || []) access.push(accessEdge(ref(groupByName, gname, "group").id));
-        for (const sname of r.serviceAccounts || []) access.push(accessEdge(ref(saByName, sname, "service account").id));
+        for (const gname of arr(r.groups)) access.push(accessEdge(ref(groupByName, gname, "group").id));
+        for (const sname of arr(r.serviceAccounts)) access.push(accessEdge(ref(saByName, sname, "service account").id));
         s.create("resources", {
           kind: "NetworkResource",
           name: r.name,
@@ -235,13 +237,13 @@ export class Store {
           protocols: r.protocols || DEFAULT_PROTOCOLS(),
           isVisible: r.isVisible ?? true,
           isBrowserShortcutEnabled: r.isBrowserShortcutEnabled ?? false,
-          tags: r.tags || [],
+          tags: arr(r.tags),
           securityPolicyId: r.securityPolicy ? ref(policyByName, r.securityPolicy, "security policy").id : null,
           access,
         });
       }
     }
-    for (const d of seed.devices || []) {
+    for (const d of arr(seed.devices)) {
       s.create("devices", {
         name: d.name ?? null,
         userId: ref(byEmail, d.user, "user").id,
@@ -259,7 +261,7 @@ export class Store {
         internetSecurityConfiguration: d.internetSecurityConfiguration || "DEFAULT",
       });
     }
-    for (const sn of seed.serialNumbers || []) s.create("serialNumbers", { serialNumber: sn });
+    for (const sn of arr(seed.serialNumbers)) s.create("serialNumbers", { serialNumber: sn });
     return s;
   }
 }
