@@ -12,6 +12,9 @@ local M = {}
 
 M.PROGNAME = "twingate-lua"
 
+--- The settings of the running process (set by `run`; nil before).
+M.settings = nil
+
 -- Write one line on the error stream, with every registered secret redacted.
 local function say(stream, s)
   stream:write(M.PROGNAME, ": ", errors.redact(s), "\n")
@@ -101,6 +104,7 @@ function M.run(flags, kind, script, args, interp, opts)
     return errors.exit_code(settings) == 1 and 1 or 2
   end
 
+  M.settings = settings
   log.configure{ level = settings.log_level, format = settings.log_format, stream = opts.stderr }
   for _, w in ipairs(warnings) do log.warn(w[1], w[2]) end
   log.debug("settings", {
