@@ -285,8 +285,10 @@ int main(int argc, char **argv)
     }
     lua_close(L);
     curl_global_cleanup();
-    fflush(stdout);
-    if (ferror(stdout))
+    /* Results that could not be written (disk full, closed pipe) are a failure. */
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROGNAME ": error writing to stdout\n");
         return code != EXIT_OK ? code : EXIT_SCRIPT;
+    }
     return code;
 }
