@@ -33,9 +33,22 @@ M.exit = { ok = 0, failed = 1, usage = 2, partial = 3, auth = 4, unavailable = 5
 --- Collections by client field name -> module name. Each module returns a
 -- table with `new(client)`. Add entries here to grow the API (issue 3).
 M.kinds = {
-  users = "twingate.users",
+  access_requests = "twingate.access_requests",
+  certificate_authorities = "twingate.certificate_authorities",
+  connectors = "twingate.connectors",
+  devices = "twingate.devices",
+  dlp_policies = "twingate.dlp_policies",
+  dns_filtering_profiles = "twingate.dns_filtering_profiles",
+  gateways = "twingate.gateways",
   groups = "twingate.groups",
   remote_networks = "twingate.remote_networks",
+  resources = "twingate.resources",
+  security_policies = "twingate.security_policies",
+  serial_numbers = "twingate.serial_numbers",
+  service_account_keys = "twingate.service_account_keys",
+  service_accounts = "twingate.service_accounts",
+  users = "twingate.users",
+  webhooks = "twingate.webhooks",
 }
 
 -- Lazily loaded sibling modules: twingate.csv, twingate.plan.
