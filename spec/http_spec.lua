@@ -323,6 +323,12 @@ describe("twingate.http", function()
         assert.are.equal(2, #transport.requests)
       end)
 
+      it("reads Retry-After whatever the case of the header name", function()
+        local api = api_with({ reply(429, "{}", { ["Retry-After"] = "4" }), ok_reply({}) })
+        api:post("query Q { a }")
+        assert.are.same({ 4 }, clock.sleeps)
+      end)
+
       it("holds back the other class too after a 429", function()
         local api = api_with({ reply(429, "{}", { ["retry-after"] = "5" }), ok_reply({}),
           ok_reply({}) })

@@ -115,6 +115,15 @@ function M.new(opts)
   return setmetatable(self, Api)
 end
 
+-- Header names lower-cased (the C transport already does; fakes may not).
+local function lower_keys(h)
+  local out = {}
+  if type(h) == "table" then
+    for k, v in pairs(h) do out[tostring(k):lower()] = v end
+  end
+  return out
+end
+
 -- Parse Retry-After: seconds (integer or fractional); anything else -> nil.
 local function retry_after(headers)
   local v = headers and headers["retry-after"]
@@ -212,16 +221,18 @@ function Api:post(document, variables, opts)
     errors.raise(kind, msg, f, 0)
   end
 
-  local attempt = 0
+  local attempt, throttled = 0, false
   while true do
     attempt = attempt + 1
     local paced = self.limiter:acquire(class)
     if paced > 0 then
       stats.waited = stats.waited + paced
       local f = { operation = operation, class = class, seconds = paced }
-      if paced >= 5 then lg.info("paced to stay under the rate limit", f)
+      if throttled then lg.debug("waited after a 429", f)
+      elseif paced >= 5 then lg.info("paced to stay under the rate limit", f)
       else lg.debug("paced to stay under the rate limit", f) end
     end
+    throttled = false
     local t0 = self.now()
     local res, code, msg, sent = self.transport:request(req)
     local ms = math.floor((self.now() - t0) * 1000 + 0.5)
@@ -254,7 +265,7 @@ function Api:post(document, variables, opts)
       end
     else
       local status = res.status
-      local headers = res.headers or {}
+      local headers = lower_keys(res.headers)
       local request_id = headers["x-request-id"]
       local rbody = res.body or ""
       lg.debug("request", { operation = operation, class = class, status = status, ms = ms,
@@ -273,9 +284,11 @@ function Api:post(document, variables, opts)
           lg.warn("rate limited by the API (429), waiting", { operation = operation,
             class = class, seconds = after, attempt = attempt })
           self.limiter:penalize(after)
+          throttled = true
         else
           fail("rate_limited", string.format("the API kept answering 429 Too Many Requests "
             .. "(%d attempts)", attempt), with{ retry_after = after, attempts = attempt,
+            maybe_applied = write and false or nil,
             hint = "lower the request rate (reads/writes per minute) or run the job later" })
         end
       elseif status == 401 or status == 403 then
