@@ -329,11 +329,13 @@ describe("twingate.http", function()
         assert.are.same({ 4 }, clock.sleeps)
       end)
 
-      it("holds back the other class too after a 429", function()
-        local api = api_with({ reply(429, "{}", { ["retry-after"] = "5" }), ok_reply({}),
-          ok_reply({}) })
-        api:post("query Q { a }")
-        assert.are.equal(5, clock.t)
+      it("holds back the other class too after a 429, even when giving up", function()
+        local api = api_with({ reply(429, "{}", { ["retry-after"] = "5" }), ok_reply({}) },
+          { max_retries = 0 })
+        assert.are.equal("rate_limited", post_err(api).kind)
+        assert.are.equal(0, clock.t)
+        api:post("mutation M { a }", nil, { write = true })
+        assert.are.same({ 5 }, clock.sleeps)
       end)
 
       it("raises rate_limited with status 429 after max_retries", function()

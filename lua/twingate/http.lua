@@ -279,11 +279,13 @@ function Api:post(document, variables, opts)
       if status == 429 then
         stats.throttled = stats.throttled + 1
         local after = retry_after(headers) or M.DEFAULT_RETRY_AFTER
+        -- Hold every request back, also when giving up: a script that
+        -- catches the error and goes on must not hammer the API.
+        self.limiter:penalize(after)
         if attempt <= self.max_retries then
           stats.retries = stats.retries + 1
           lg.warn("rate limited by the API (429), waiting", { operation = operation,
             class = class, seconds = after, attempt = attempt })
-          self.limiter:penalize(after)
           throttled = true
         else
           fail("rate_limited", string.format("the API kept answering 429 Too Many Requests "
