@@ -325,7 +325,7 @@ static int provably_unsent(CURL *c, CURLcode rc)
 }
 
 /*
- * h:request{ url, method, headers, body, timeout } ->
+ * h:request{ url, method, headers, body, timeout, fresh_connect } ->
  *   { status, headers, body, url, time } | nil, code, message, sent
  */
 static int l_request(lua_State *L)
@@ -349,8 +349,15 @@ static int l_request(lua_State *L)
     lua_getfield(L, 2, "headers");                      /* 6 */
     set_headers(L, t, 6);
     long timeout_ms = opt_ms(L, 2, "timeout", t->timeout_ms);
+    lua_getfield(L, 2, "fresh_connect");                /* 7 */
+    long fresh = lua_toboolean(L, 7) ? 1L : 0L;
 
     curl_easy_setopt(c, CURLOPT_URL, url);
+    /* A write goes out on a new connection: on a reused one, libcurl silently sends
+     * the request again when the connection dies before any answer, and a server
+     * that had processed it would apply it twice. A fresh connection is never
+     * retried that way. */
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, fresh);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, NULL);
     curl_easy_setopt(c, CURLOPT_NOBODY, 0L);
     if (strcmp(method, "GET") == 0 && body == NULL) {

@@ -104,6 +104,19 @@ describe("twingate.transport #integration", function()
       assert.are.equal(0, v[1].new_connections)
     end)
 
+    it("opens a new connection for a request with fresh_connect (writes)", function()
+      local v = run_transport(base, [[
+        local h = transport.new{}
+        local before = require("cjson").decode(h:request{ url = base .. "stats" }.body)
+        for _ = 1, 3 do h:request{ url = base .. "echo", body = "{}", fresh_connect = true } end
+        local after = require("cjson").decode(h:request{ url = base .. "stats" }.body)
+        out{ new_connections = after.connections - before.connections }
+        h:close()
+      ]])
+      -- three fresh writes; the last read may reuse the third write's connection
+      assert.is_true(v[1].new_connections >= 3)
+    end)
+
     it("follows a 308 redirect of a POST as a POST with its body", function()
       local v = run_transport(base, [[
         local h = transport.new{}
