@@ -33,7 +33,7 @@ done
 
 TWINGATE_ENDPOINT=$(head -n 1 demo/sim.url)
 TWINGATE_API_TOKEN=demo-token
-TWINGATE_RATE_LIMIT=1200:400   # the simulator's 60:20 a minute, 20x faster
+TWINGATE_RATE_LIMIT=60:20/3    # the API's 60 reads and 20 writes a minute, in 3 s windows
 export TWINGATE_ENDPOINT TWINGATE_API_TOKEN TWINGATE_RATE_LIMIT
 echo "demo: simulator at $TWINGATE_ENDPOINT"
 

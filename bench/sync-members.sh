@@ -64,9 +64,9 @@ echo "sync of 10,000 memberships (300 groups, 5,000 users), simulator latency ${
 printf '%-22s %7s %7s %11s %12s %13s\n' "" reads writes "wall time" "peak RSS" "limit floor"
 start_sim --rate-limit off; run ours off scripts/sync-group-members.lua "$work/members.csv"; stop_sim
 start_sim --rate-limit off; run naive off bench/naive-sync.lua "$work/members.csv"; stop_sim
-perminute_r=$((60 * scale)); perminute_w=$((20 * scale))
+window=$(awk -v s="$scale" 'BEGIN { print 60 / s }')
 start_sim --rate-limit 60:20 --time-scale "$scale"
-run "ours(limits/$scale)" "$perminute_r:$perminute_w" scripts/sync-group-members.lua "$work/members.csv"
+run "ours(limits/$scale)" "60:20/$window" scripts/sync-group-members.lua "$work/members.csv"
 stop_sim
 echo
 awk -v of="$ours_floor" -v nf="$naive_floor" -v ow="$ours_writes" -v nw="$naive_writes" \

@@ -121,6 +121,15 @@ describe("twingate.config", function()
       assert.is_true(s.dry_run)
     end)
 
+    it("takes a rate-limit window in seconds after a slash", function()
+      local s = config.resolve({ rate_limit = "60:20/3" }, env{}, opts)
+      assert.are.equal(60, s.reads_per_minute)
+      assert.are.equal(20, s.writes_per_minute)
+      assert.are.equal(3, s.rate_window)
+      s = config.resolve({}, env{}, opts)
+      assert.are.equal(60, s.rate_window)
+    end)
+
     it("turns pacing off with rate limit off", function()
       local s = config.resolve({ rate_limit = "off" }, env{}, opts)
       assert.is_nil(s.reads_per_minute)
@@ -144,7 +153,7 @@ describe("twingate.config", function()
     end)
 
     it("refuses a malformed rate limit", function()
-      for _, bad in ipairs{ "60", "a:b", "0:20", "60:-1", "60:20:1" } do
+      for _, bad in ipairs{ "60", "a:b", "0:20", "60:-1", "60:20:1", "60:20/0", "60:20/x" } do
         local err = config_error(function() config.resolve({ rate_limit = bad }, env{}, opts) end)
         assert.matches("--rate-limit", err.message, 1, true)
       end

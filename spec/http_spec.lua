@@ -138,6 +138,24 @@ describe("twingate.http", function()
       assert.are.equal("GroupGet", body.operationName)
     end)
 
+    it("sends writes on a fresh connection and reads on the kept-alive one", function()
+      local api = api_with({ ok_reply({ groups = { totalCount = 1 } }),
+        ok_reply({ groupDelete = { ok = true } }) })
+      api:post("query Groups { groups { totalCount } }", nil, { operation = "Groups" })
+      api:post("mutation D($id: ID!) { groupDelete(id: $id) { ok } }", { id = "x" },
+        { write = true, operation = "D" })
+      assert.is_false(transport.requests[1].fresh_connect)
+      assert.is_true(transport.requests[2].fresh_connect)
+    end)
+
+    it("paces within the configured window", function()
+      local replies = {}
+      for i = 1, 3 do replies[i] = ok_reply({ groups = { totalCount = i } }) end
+      local api = api_with(replies, { reads_per_minute = 2, rate_window = 3 })
+      for _ = 1, 3 do api:post("query Groups { groups { totalCount } }", nil, { operation = "Groups" }) end
+      assert.are.equal(3, sum(clock.sleeps))
+    end)
+
     it("omits operationName when the document does not define that operation", function()
       local api = api_with({ ok_reply({ a = 1 }) })
       api:post("{ groups { totalCount } }", nil, { operation = "groups" })

@@ -68,17 +68,19 @@ local function bool_setting(flags, getenv, key, flag, env)
   bad(env, "one of 1/0, true/false, yes/no, on/off", raw)
 end
 
--- "60:20" -> 60, 20; "off" -> nil, nil.
+-- "60:20" -> 60, 20, 60; "60:20/3" -> 60, 20, 3 (a 3-second window, for a simulator
+-- whose time runs faster); "off" -> nil, nil, nil.
 local function rate_limit(flags, getenv)
   local raw, where = source(flags, getenv, "rate_limit", "--rate-limit", "TWINGATE_RATE_LIMIT")
-  if raw == nil then return M.defaults.reads_per_minute, M.defaults.writes_per_minute end
-  if raw:lower() == "off" then return nil, nil end
-  local r, w = raw:match("^%s*(%d+%.?%d*)%s*:%s*(%d+%.?%d*)%s*$")
+  if raw == nil then return M.defaults.reads_per_minute, M.defaults.writes_per_minute, 60 end
+  if raw:lower() == "off" then return nil, nil, nil end
+  local r, w, win = raw:match("^%s*(%d+%.?%d*)%s*:%s*(%d+%.?%d*)%s*/?%s*(%d*%.?%d*)%s*$")
   r, w = tonumber(r), tonumber(w)
-  if not r or not w or r <= 0 or w <= 0 then
-    bad(where, "READS:WRITES per minute (positive numbers, e.g. 60:20) or off", raw)
+  win = (win == nil or win == "") and 60 or tonumber(win)
+  if not r or not w or not win or r <= 0 or w <= 0 or win <= 0 then
+    bad(where, "READS:WRITES per minute (positive numbers, e.g. 60:20), optionally /SECONDS for another window, or off", raw)
   end
-  return r, w
+  return r, w, win
 end
 
 local function endpoint_for(network, url, where)
@@ -211,7 +213,7 @@ function M.resolve(flags, getenv, opts)
     default = M.defaults.page_size, integer = true, min = 1, max = M.defaults.max_page_size,
     expected = "a whole number from 1 to " .. M.defaults.max_page_size,
   })
-  s.reads_per_minute, s.writes_per_minute = rate_limit(flags, getenv)
+  s.reads_per_minute, s.writes_per_minute, s.rate_window = rate_limit(flags, getenv)
 
   local verbose = flags.verbose or 0
   if math.type(verbose) ~= "integer" or verbose < 0 then

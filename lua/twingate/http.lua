@@ -97,6 +97,7 @@ function M.new(opts)
     limiter = opts.limiter or ratelimit.new{
       reads_per_minute = opts.reads_per_minute,
       writes_per_minute = opts.writes_per_minute,
+      window = opts.rate_window,
       now = now, sleep = sleep,
     },
     stats = { requests = 0, reads = 0, writes = 0, retries = 0, throttled = 0, waited = 0 },
@@ -212,6 +213,8 @@ function Api:post(document, variables, opts)
     headers = self.headers(),
     body = body,
     timeout = self.timeout,
+    -- a write on a fresh connection: libcurl never silently resends it (transport.c)
+    fresh_connect = write,
   }
   local stats = self.stats
   local lg = self.log

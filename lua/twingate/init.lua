@@ -163,7 +163,7 @@ function M.connect(opts)
     transport = transport, endpoint = s.endpoint, api_token = s.api_token,
     timeout = timeout, max_retries = s.max_retries == nil and 10 or s.max_retries,
     reads_per_minute = s.reads_per_minute, writes_per_minute = s.writes_per_minute,
-    now = s.now, sleep = s.sleep, random = s.random,
+    rate_window = s.rate_window, now = s.now, sleep = s.sleep, random = s.random,
     user_agent = "twingate-lua/" .. M.version,
   }
   local page_size = s.page_size or paginate.DEFAULT_PAGE_SIZE
