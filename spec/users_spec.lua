@@ -93,11 +93,54 @@ describe("twingate.users", function()
       assert.equals(2, #t.requests)
     end)
 
-    it("has no update or delete in this version", function()
-      local tg = connect(function() error("no request expected") end)
-      local ok, err = pcall(tg.users.delete, tg.users, "U1")
+  end)
+
+  describe("update(), set_role(), set_state(), reset_mfa(), delete()", function()
+    local function ok_payload(info)
+      local f = info.fields[1].name
+      return { data = { [f] = { ok = true, entity = { id = "U1", role = "DEVOPS", state = "DISABLED" } } } }
+    end
+
+    it("sends userDetailsUpdate with only the given fields", function()
+      local tg, t = connect(function(_, _, info) return ok_payload(info) end)
+      tg.users:update("U1", { firstName = "Ada" })
+      local r = t.requests[1]
+      assert.equals("userDetailsUpdate", r.info.fields[1].name)
+      assert.same({ id = "U1", firstName = "Ada" }, r.variables)
+    end)
+
+    it("sends userRoleUpdate with the role as a UserRole! variable", function()
+      local tg, t = connect(function(_, _, info) return ok_payload(info) end)
+      assert.equals("DEVOPS", tg.users:set_role("U1", "DEVOPS").role)
+      assert.equals("UserRole!", t.requests[1].info.variables.role)
+      assert.same({ id = "U1", role = "DEVOPS" }, t.requests[1].variables)
+    end)
+
+    it("sets the state through userDetailsUpdate and refuses other states", function()
+      local tg, t = connect(function(_, _, info) return ok_payload(info) end)
+      tg.users:set_state("U1", "DISABLED")
+      assert.equals("UserStateUpdateInput", t.requests[1].info.variables.state)
+      local ok, err = pcall(tg.users.set_state, tg.users, "U1", "PENDING")
       assert.is_false(ok)
       assert.equals("invalid_argument", err.kind)
+      assert.equals(1, #t.requests)
+    end)
+
+    it("resets MFA and deletes", function()
+      local tg, t = connect(function(_, _, info) return ok_payload(info) end)
+      tg.users:reset_mfa("U1")
+      assert.is_true(tg.users:delete("U1"))
+      assert.equals("userResetMfa", t.requests[1].info.fields[1].name)
+      assert.equals("userDelete", t.requests[2].info.fields[1].name)
+    end)
+
+    it("raises not_found for a missing user", function()
+      local tg = connect(function(_, _, info)
+        return { data = { [info.fields[1].name] = { ok = false, error = "Field 'id' User with id 'U9' does not exist." } } }
+      end)
+      local ok, err = pcall(tg.users.set_role, tg.users, "U9", "ADMIN")
+      assert.is_false(ok)
+      assert.equals("not_found", err.kind)
     end)
   end)
 end)

@@ -13,6 +13,10 @@
 --     update = { field = "groupUpdate", args = { name = "String", addedUserIds = "[ID]" } },
 --     delete = { field = "groupDelete" },
 --   }
+--   -- optional: get_field = nil (no get by id), find_field = false (no find),
+--   -- plain_list = true + list_fields = "id name" (root list field is a plain
+--   -- list, not a connection), union = true (the node type is a union: no
+--   -- bare `id` is added to the selection)
 --   function C:add_users(id, ids) ... end          -- special operations
 --   return C                                       -- C.new(client) makes the collection
 --
@@ -20,6 +24,7 @@
 -- them and every value travels as a GraphQL variable. Input keys are the API's
 -- argument names; omitted keys are not sent; `twingate.null` sends null.
 local errors = require "twingate.errors"
+local graphql = require "twingate.graphql"
 local json = require "twingate.json"
 local log = require "twingate.log"
 local paginate = require "twingate.paginate"
@@ -109,7 +114,7 @@ local function selection(self, fn, opts)
   if type(sel) ~= "string" or sel:match("^%s*$") then bad(self, fn, "fields must be a non-empty selection string") end
   local specs = includes(self, fn, opts)
   if #specs > 0 then
-    sel = "id " .. sel
+    if not self.def.union then sel = "id " .. sel end
     for _, s in ipairs(specs) do
       sel = sel .. " " .. s.key .. ": " .. s.field .. "(first: $first) { " .. s.selection .. " }"
     end
@@ -134,6 +139,7 @@ function Collection:each(filter, opts)
   local def = self.def
   if filter ~= nil and type(filter) ~= "table" then bad(self, "each", "filter must be a table") end
   if filter ~= nil and not def.filter_type then bad(self, "each", "this collection takes no filter") end
+  if def.plain_list then return self:_each_plain(filter, opts) end
   local sel, specs = selection(self, "each", opts)
   local decl, arg = "", ""
   if def.filter_type then
@@ -145,6 +151,34 @@ function Collection:each(filter, opts)
   local on_page
   if #specs > 0 then on_page = function(nodes) self:_complete(nodes, specs) end end
   return self.client:each(doc, { filter = filter }, { on_page = on_page })
+end
+
+-- each() of a kind whose root list field is a plain list (no pages): one
+-- request; with opts.fields or opts.include the listed ids are read again
+-- through get_many (the list type usually holds only a summary).
+function Collection:_each_plain(filter, opts)
+  local def = self.def
+  if filter ~= nil then bad(self, "each", "this collection takes no filter") end
+  local doc = "query List" .. def.plural .. " { " .. def.list_field .. " { " .. (def.list_fields or def.fields) .. " } }"
+  local data = self.client:query(doc, {})
+  local items = {}
+  for _, n in ipairs(type(data[def.list_field]) == "table" and data[def.list_field] or {}) do
+    if type(n) == "table" then items[#items + 1] = n end
+  end
+  if (opts.fields or opts.include) and #items > 0 then
+    local ids = {}
+    for i, n in ipairs(items) do ids[i] = n.id end
+    local full = self:get_many(ids, opts)
+    items = {}
+    for i = 1, full.n do
+      if full[i] then items[#items + 1] = full[i] end
+    end
+  end
+  local i = 0
+  return function()
+    i = i + 1
+    return items[i]
+  end
 end
 
 --- Every object matching a filter, as an array.
@@ -165,6 +199,7 @@ function Collection:get(id, opts)
   check_id(self, "get", id)
   opts = check_opts(self, "get", opts)
   local def = self.def
+  if not def.get_field then bad(self, "get", "the API has no lookup by id for this kind; use find() or each()") end
   local sel, specs = selection(self, "get", opts)
   local doc = "query Get" .. def.name .. "($id: " .. def.get_id_type
     .. (#specs > 0 and ", $first: Int" or "") .. ") { " .. def.get_field .. "(id: $id) { " .. sel .. " } }"
@@ -186,6 +221,69 @@ function Collection:get(id, opts)
   return node
 end
 
+local function missing_only(err)
+  if not (errors.is(err) and err.kind == "graphql" and type(err.data) == "table") then return false end
+  for _, e in ipairs(type(err.errors) == "table" and err.errors or {}) do
+    local m = tostring(type(e) == "table" and e.message or e):lower()
+    if not (m:find("does not exist", 1, true) or m:find("not found", 1, true)) then return false end
+  end
+  return true
+end
+
+--- Many objects by id, several per request (aliased fields).
+-- Duplicate ids are fetched once (the same table is returned at each place).
+-- @param ids array of id strings
+-- @param opts `{ fields = ..., include = ..., batch_size = n }` (default the
+--   client's batch_size, 25)
+-- @return table `out` with `out.n = #ids` and `out[i]` the node of `ids[i]`,
+--   nil when it does not exist (order preserved)
+function Collection:get_many(ids, opts)
+  opts = check_opts(self, "get_many", opts)
+  local def = self.def
+  if not def.get_field then bad(self, "get_many", "the API has no lookup by id for this kind") end
+  if type(ids) ~= "table" then bad(self, "get_many", "expects a list of ids") end
+  local unique, seen = {}, {}
+  for i = 1, #ids do
+    local id = ids[i]
+    if type(id) ~= "string" or id == "" then bad(self, "get_many", "id #" .. i .. " is not an id string") end
+    if not seen[id] then
+      seen[id] = true
+      unique[#unique + 1] = id
+    end
+  end
+  local batch = opts.batch_size or self.client.batch_size or paginate.DEFAULT_BATCH_SIZE
+  if math.type(batch) ~= "integer" or batch < 1 then bad(self, "get_many", "batch_size must be a positive integer") end
+  local sel, specs = selection(self, "get_many", opts)
+  local first = #specs > 0 and { first = "Int" } or nil
+  local by_id, found = {}, {}
+  for from = 1, #unique, batch do
+    local items = {}
+    for k = from, math.min(from + batch - 1, #unique) do items[#items + 1] = { id = unique[k] } end
+    local doc, vars, aliases = graphql.batch{
+      type = "query", name = "GetMany" .. def.plural, prefix = "g",
+      template = def.get_field .. "(id: $id) { " .. sel .. " }",
+      types = { id = def.get_id_type }, items = items,
+      shared = first, shared_values = first and { first = self.client.page_size } or nil,
+    }
+    local ok, data = pcall(self.client.query, self.client, doc, vars)
+    if not ok then
+      -- a server that answers a missing id with an error still gives the others
+      if missing_only(data) then data = data.data else error(data, 0) end
+    end
+    for idx, alias in ipairs(aliases) do
+      local node = data[alias]
+      if type(node) == "table" then
+        by_id[items[idx].id] = node
+        found[#found + 1] = node
+      end
+    end
+  end
+  self:_complete(found, specs)
+  local out = { n = #ids }
+  for i = 1, #ids do out[i] = by_id[ids[i]] end
+  return out
+end
+
 --- The object with exactly this name (via the kind's filter).
 -- @param name string
 -- @param opts as for `each`
@@ -193,9 +291,19 @@ end
 -- @raise `invalid_argument` listing the ids when several objects have the name
 function Collection:find(name, opts)
   local def = self.def
+  if def.find_field == false then bad(self, "find", "this kind has no name to find it by; use get(id) or each()") end
   local field = def.find_field or "name"
   if type(name) ~= "string" or name == "" then bad(self, "find", "expects a " .. field .. " string") end
-  local nodes = self:list({ [field] = { eq = name } }, opts)
+  local nodes
+  if def.filter_type and not def.find_client_side then
+    nodes = self:list({ [field] = { eq = name } }, opts)
+  else
+    -- no server-side filter: read the list and compare here (the field must be selected)
+    nodes = {}
+    for _, n in ipairs(self:list(nil, opts)) do
+      if n[field] == name then nodes[#nodes + 1] = n end
+    end
+  end
   return self:_one(nodes, field, name, function(v) return v == name end)
 end
 
@@ -346,6 +454,48 @@ function Collection:delete(id)
   local doc = "mutation " .. op_name(spec.field) .. "($id: ID!) { " .. spec.field .. "(id: $id) { ok error } }"
   self:_mutate("delete", doc, { id = id }, { idempotent = true, delete = true })
   return true
+end
+
+--- Run a special mutation of this kind (the hook kind modules build their
+-- special operations on: block, approve, generate_tokens, ...).
+-- @param fn the method name, for messages
+-- @param spec `{ field = "deviceBlock", args = { id = "ID!" }, payload = "ok error"
+--   (default: `ok error entity { <opts.fields or the kind's fields> }`),
+--   idempotent = bool, delete = bool }`
+-- @param input the arguments' values (API names; required ones checked)
+-- @param opts `{ fields = "selection of the entity" }`
+-- @return the payload table; `{ ok = true, dry_run = true }` with --dry-run
+-- @raise `not_found` on a "does not exist" payload, `mutation` on another failure
+function Collection:_operation(fn, spec, input, opts)
+  opts = check_opts(self, fn, opts)
+  local vars, decls, call = build(self, fn, spec, input)
+  local payload = spec.payload or ("ok error entity { " .. (opts.fields or self.def.fields) .. " }")
+  local doc = "mutation " .. op_name(spec.field) .. (decls ~= "" and ("(" .. decls .. ")") or "") .. " { "
+    .. spec.field .. (call ~= "" and ("(" .. call .. ")") or "") .. " { " .. payload .. " } }"
+  local data = self:_mutate(fn, doc, vars, { idempotent = spec.idempotent, delete = spec.delete })
+  return data[spec.field]
+end
+
+--- `_operation` on one object by id, returning its entity.
+-- @param fn method name
+-- @param spec as for `_operation`; `args.id` defaults to "ID!"
+-- @param id the object's id
+-- @param input further arguments or nil
+-- @param opts `{ fields = ... }`
+-- @return the entity (a placeholder with --dry-run; true when the payload has no entity)
+function Collection:_id_operation(fn, spec, id, input, opts)
+  check_id(self, fn, id)
+  local args = { id = "ID!" }
+  for k, v in pairs(spec.args or {}) do args[k] = v end
+  local s = {}
+  for k, v in pairs(spec) do s[k] = v end
+  s.args = args
+  local values = { id = id }
+  for k, v in pairs(input or {}) do values[k] = v end
+  local p = self:_operation(fn, s, values, opts)
+  if p.dry_run then return self:_placeholder(id, input) end
+  if p.entity == nil or p.entity == json.null then return true end
+  return p.entity
 end
 
 --- Iterate over every item of one object's nested connection (every page).

@@ -297,6 +297,13 @@ function Client:mutate(doc, vars, opts)
   return data
 end
 
+--- The OIDC provider URL for the audit-log sync (root field eventsSyncOidcProviderUrl).
+-- @return string
+function Client:events_sync_oidc_provider_url()
+  local data = self:query("query EventsSyncOidcProviderUrl { eventsSyncOidcProviderUrl }", {})
+  return data.eventsSyncOidcProviderUrl
+end
+
 --- Close the connection (the transport's handle).
 function Client:close()
   self.api:close()

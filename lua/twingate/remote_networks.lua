@@ -2,6 +2,7 @@
 --
 --   local rn = tg.remote_networks:find("AWS prod")
 --   tg.remote_networks:create{ name = "Lab", location = "ON_PREMISE" }
+--   tg.remote_networks:list(nil, { include = { "connectors", "resources", "gateways" } })
 local collections = require "twingate.collections"
 
 local C = collections.define{
@@ -12,6 +13,7 @@ local C = collections.define{
   nested = {
     connectors = { fields = "id name state lastHeartbeatAt hostname version" },
     resources = { fields = "id name address { type value } isActive" },
+    gateways = { fields = "id address" },
   },
   create = {
     field = "remoteNetworkCreate",
