@@ -3,18 +3,34 @@
 --   local plan = require("twingate.plan").new{ title = "Group membership sync" }
 --   plan:add{ kind = "group", action = "update", name = "Engineering", id = g.id,
 --             changes = { { field = "users", added = { "a@x.com" }, removed = {} } },
---             apply = function(change) return tg.groups:add_users(g.id, ids) end }
---   plan:print()                                   -- what would happen
---   local report = plan:apply{ dry_run = settings.dry_run }
---   io.stderr:write(plan:summary(report), "\n")
+--             op = batch.op(tg.groups, "update", g.id, { addedUserIds = ids }) }
+--   local code = plan:run(tg, run_opts)   -- print, confirm, journal, apply, summary
 --
--- A change is plain data (kind, action, name, id, changes, and any fields a
--- script wants to keep, such as the ids or variables for its mutation) plus
--- an `apply` function doing the work. Keeping them as data lets a later
--- apply step batch them into aliased mutations and journal them.
+-- A change is plain data (kind, action, name, id, changes, a stable `key`, and
+-- any fields a script wants to keep) plus the work: a declarative mutation
+-- `op` (see twingate.batch: applied several per request as aliased fields,
+-- journaled, re-checked after a lost response) and/or an `apply` function
+-- (run on its own; its return value is the change's result).
+--
+-- Scripts get the standard options the same way:
+--
+--   local opts, run_opts = plan.parse_args(arg, { positional = { "FILE.csv" }, options = { ... } })
+--   -- adds --dry-run --yes --journal FILE --resume FILE --batch-size N
+--
+-- Exit codes of `run` (M.exit): 0 all done (or nothing to do, or dry run),
+-- 3 some changes failed or have an unknown outcome, 6 nothing was done because
+-- every attempted change failed, 1 the admin declined at the prompt, and the
+-- error kind's code (4 auth, 2 config) when the run stopped on such an error.
+local batch = require "twingate.batch"
 local errors = require "twingate.errors"
+local journal_mod = require "twingate.journal"
+local log = require "twingate.log"
 
 local M = {}
+
+--- Exit codes returned by `run` (6, "nothing done", is plan's own: every
+-- attempted change failed).
+M.exit = { ok = 0, failed = 1, usage = 2, partial = 3, none = 6 }
 
 local ACTIONS = { create = true, update = true, delete = true }
 local SYMBOL = { create = "+", update = "~", delete = "-" }
@@ -120,15 +136,24 @@ local Plan = {}
 Plan.__index = Plan
 
 --- Create an empty plan.
--- @param opts optional table: `title` (first line of the rendering)
+-- @param opts optional table: `title` (first line of the rendering),
+--   `fingerprint` (a string naming the plan's inputs, e.g. a hash of the input
+--   file and the options: a journal only resumes a plan with the same
+--   fingerprint; default: a hash of the changes' keys and ops)
 -- @return plan
 function M.new(opts)
   opts = opts or {}
   if opts.title ~= nil and type(opts.title) ~= "string" then
     errors.raise("invalid_argument", "plan.new: title must be a string", nil, 2)
   end
-  return setmetatable({ title = opts.title, changes = {} }, Plan)
+  if opts.fingerprint ~= nil and type(opts.fingerprint) ~= "string" then
+    errors.raise("invalid_argument", "plan.new: fingerprint must be a string", nil, 2)
+  end
+  return setmetatable({ title = opts.title, changes = {}, keys = {}, given_fingerprint = opts.fingerprint }, Plan)
 end
+
+--- A fingerprint of a string (16 hex digits; see journal.hash).
+M.hash = journal_mod.hash
 
 local function bad(msg)
   errors.raise("invalid_argument", "plan:add: " .. msg, nil, 4)
@@ -146,8 +171,12 @@ end
 --   "update" or "delete"), `name` (label shown to the admin), optional `id`,
 --   optional `changes` (array of `{ field =, added = {...}, removed = {...} }`
 --   set changes and `{ field =, before =, after = }` scalar changes), and
---   `apply` (function(change) doing the work; its return value is the
---   change's result). Other fields are kept as they are.
+--   the work: `op` (a declarative mutation, see twingate.batch: `{ field =,
+--   args =, types =, selection =, idempotent =, verify = }`) and/or `apply`
+--   (function(change) doing the work; its return value is the change's
+--   result; `verify`/`idempotent` on the change say how to re-check it when
+--   resuming). `key`: a stable name for the journal (default
+--   "kind:action:name", numbered when repeated). Other fields are kept.
 -- @return the change table
 -- @raise invalid_argument when the change is malformed
 function Plan:add(change)
@@ -160,6 +189,20 @@ function Plan:add(change)
   local nt = type(change.name)
   if nt ~= "string" and nt ~= "number" then bad("name must be a string") end
   if change.apply ~= nil and type(change.apply) ~= "function" then bad("apply must be a function") end
+  if change.op ~= nil then
+    local ok, err = pcall(batch.check, change.op)
+    if not ok then bad(errors.is(err) and err.message or tostring(err)) end
+  end
+  if change.key ~= nil and type(change.key) ~= "string" then bad("key must be a string") end
+  local key = change.key or (change.kind .. ":" .. change.action .. ":" .. tostring(change.name))
+  if self.keys[key] then
+    if change.key then bad("key " .. show_value(key) .. " is used twice") end
+    local n = 2
+    while self.keys[key .. "#" .. n] do n = n + 1 end
+    key = key .. "#" .. n
+  end
+  change.key = key
+  self.keys[key] = change
   if change.changes == nil then change.changes = {} end
   if type(change.changes) ~= "table" then bad("changes must be an array") end
   for i, entry in ipairs(change.changes) do
@@ -298,61 +341,201 @@ end
 -- Error kinds after which trying further changes is pointless.
 local DEFAULT_STOP_ON = { auth = true, config = true }
 
---- Apply the changes in order. A change whose `apply` raises is recorded as
--- failed and the rest go on, except after an error whose kind is in
+-- A deterministic text of a value (sorted keys), for fingerprints.
+local function canonical(v)
+  local t = type(v)
+  if t == "table" then
+    local keys = {}
+    for k in pairs(v) do keys[#keys + 1] = k end
+    table.sort(keys, function(x, y) return tostring(x) < tostring(y) end)
+    local parts = {}
+    for i, k in ipairs(keys) do parts[i] = tostring(k) .. "=" .. canonical(v[k]) end
+    return "{" .. table.concat(parts, ",") .. "}"
+  elseif t == "string" then
+    return string.format("%q", v)
+  elseif t == "function" then
+    return "fn"
+  end
+  return tostring(v)
+end
+
+--- The plan's fingerprint: the one given to `new`, else a hash of every
+-- change's key and op (a journal from another plan is refused on resume).
+-- @return string
+function Plan:fingerprint()
+  if self.given_fingerprint then return self.given_fingerprint end
+  local parts = {}
+  for i, c in ipairs(self.changes) do
+    parts[i] = c.key .. "\0" .. (c.op and canonical({ c.op.field, c.op.args }) or "")
+  end
+  return M.hash(table.concat(parts, "\n"))
+end
+
+-- The op as written to the journal: what would be sent.
+local function journal_op(op)
+  if not op then return nil end
+  return { field = op.field, args = op.args }
+end
+
+--- Apply the changes in order. Changes with an `op` go in batched requests
+-- (`batch_size` mutations per request, twingate.batch) when a client is given;
+-- changes with only an `apply` function run one by one. A change that fails is
+-- recorded and the rest go on, except after an error whose kind is in
 -- `stop_on` (default `auth` and `config`: every later change would fail the
 -- same way); the remaining changes are then skipped.
 -- @param opts optional table:
---   `dry_run` (apply nothing; every change counts as planned),
---   `on_result` (function(change, ok, result_or_err), called after each
---   change that was attempted),
---   `skip` (function(change) -> truthy reason to skip it, e.g. done already),
+--   `client` (the twingate client; needed for changes with an `op`),
+--   `dry_run` (apply nothing; every change counts as planned; default the
+--   client's dry_run), `batch_size` (default 10),
+--   `journal` (a twingate.journal: each change is written before it is sent
+--   and after; on a resumed journal, changes already done are skipped and
+--   changes that were in flight are re-checked first: `verify` asks the
+--   server, `idempotent` ones are resent, others are reported unknown),
+--   `on_result` (function(change, ok, result_or_err), after each attempted change),
+--   `skip` (function(change) -> truthy reason to skip it),
 --   `stop_on` (set of error kinds that stop the run),
 --   `stop_on_error` (stop at the first failure)
--- @return report `{ applied = n, failed = n, skipped = n, planned = n,
---   total = n, dry_run = bool, failures = { { change =, error = } },
---   results = { { change =, status = "applied"|"failed"|"skipped"|"planned",
---   result =, error =, reason = } }, aborted = err or nil }`
+-- @return report `{ applied, failed, unknown, skipped, planned, already, total,
+--   requests (write requests sent for ops), dry_run, failures = { { change =,
+--   error = } }, unknowns = { { change =, error =, reason = } }, results = {
+--   { change =, status = "applied"|"failed"|"unknown"|"skipped"|"planned",
+--   result =, error =, reason =, verified = } }, aborted = err or nil,
+--   would_send = { { operation =, document =, variables = } } (dry run) }`
 function Plan:apply(opts)
   opts = opts or {}
-  local dry = opts.dry_run and true or false
+  local client = opts.client
+  local dry = opts.dry_run
+  if dry == nil then dry = client and client.dry_run or false end
+  dry = dry and true or false
   local stop_on = opts.stop_on or DEFAULT_STOP_ON
+  local j = opts.journal
   local report = {
-    applied = 0, failed = 0, skipped = 0, planned = 0, total = #self.changes,
-    dry_run = dry, failures = {}, results = {},
+    applied = 0, failed = 0, unknown = 0, skipped = 0, planned = 0, already = 0,
+    total = #self.changes, requests = 0, dry_run = dry, failures = {}, unknowns = {},
+    results = {}, would_send = {},
   }
   local stopped
+
+  local function record(i, r)
+    local change = r.change
+    report[r.status] = report[r.status] + 1
+    report.results[i] = r
+    if r.status == "failed" then
+      report.failures[#report.failures + 1] = { change = change, error = r.error }
+      local kind = errors.is(r.error) and r.error.kind
+      if not stopped and ((kind and stop_on[kind]) or opts.stop_on_error) then
+        report.aborted = r.error
+        stopped = "not attempted after an earlier " .. (kind or "error") .. " error"
+      end
+    elseif r.status == "unknown" then
+      report.unknowns[#report.unknowns + 1] = { change = change, error = r.error, reason = r.reason }
+    end
+    if j and not dry then
+      if r.status == "applied" then
+        j:write{ key = change.key, state = "done", verified = r.verified or nil }
+      elseif r.status == "failed" or r.status == "unknown" then
+        j:write{ key = change.key, state = r.status, error = r.error and tostring(r.error) or r.reason }
+      end
+    end
+    if opts.on_result and (r.status == "applied" or r.status == "failed" or r.status == "unknown") then
+      opts.on_result(change, r.status == "applied", r.status == "applied" and r.result or r.error)
+    end
+  end
+
+  -- Ops waiting to be sent together: { index =, change =, op = }
+  local pending = {}
+  local function flush()
+    if dry or #pending == 0 then return end
+    local items = pending
+    pending = {}
+    if stopped then
+      for _, it in ipairs(items) do record(it.index, { change = it.change, status = "skipped", reason = stopped }) end
+      return
+    end
+    local _, n = batch.apply(client, items, {
+      batch_size = opts.batch_size,
+      stop_on = opts.stop_on_error and setmetatable({}, { __index = function() return true end }) or stop_on,
+      started = function(it) return it.started end,
+      on_send = function(chunk)
+        if not j then return end
+        for _, it in ipairs(chunk) do
+          j:write{ key = it.change.key, state = "sending", op = journal_op(it.op) }
+        end
+      end,
+      on_result = function(it, o)
+        local st = o.status
+        if st == "skipped" and not o.reason then o.reason = stopped end
+        record(it.index, { change = it.change, status = st, result = o.result and (o.result.entity or o.result),
+          error = o.error, reason = o.reason, verified = o.verified })
+      end,
+    })
+    report.requests = report.requests + n
+  end
+
   for i, change in ipairs(self.changes) do
     local r = { change = change }
+    local jstate = j and j:state(change.key)
+    local jentry = j and j.entries[change.key]
     local reason = not stopped and opts.skip and opts.skip(change)
+    if not change.op or not client then flush() end
     if stopped then
       r.status, r.reason = "skipped", stopped
     elseif reason then
       r.status, r.reason = "skipped", type(reason) == "string" and reason or "skipped"
+    elseif jstate == "done" then
+      r.status, r.reason = "skipped", "already done (journal)"
+      report.already = report.already + 1
     elseif dry then
       r.status = "planned"
+      if change.op then pending[#pending + 1] = { index = i, change = change, op = change.op } end
     else
-      local ok, res
-      if change.apply then
-        ok, res = pcall(change.apply, change)
-      else
-        ok, res = false, errors.new("invalid_argument", "no apply function for this change")
-      end
-      if ok then
-        r.status, r.result = "applied", res
-      else
-        r.status, r.error = "failed", res
-        report.failures[#report.failures + 1] = { change = change, error = res }
-        local kind = errors.is(res) and res.kind
-        if (kind and stop_on[kind]) or opts.stop_on_error then
-          report.aborted = res
-          stopped = "not attempted after an earlier " .. (kind or "error") .. " error"
+      local verify = change.op and change.op.verify or change.verify
+      local idempotent = change.op and change.op.idempotent or change.idempotent
+      if jstate == "in_flight" then
+        -- Sent by an earlier run with no known outcome: check before resending.
+        if verify then
+          local ok, res = pcall(verify, client, { started = jentry.time })
+          if ok and res ~= nil then
+            r.status, r.result, r.verified = "applied", type(res) == "table" and res.entity or res, true
+            log.info("already applied by an earlier run (checked)", { key = change.key })
+          elseif not ok then
+            r.status, r.error = "unknown", res
+            r.reason = "was in flight when an earlier run stopped; checking it failed"
+          end
+        elseif not idempotent then
+          r.status = "unknown"
+          r.reason = "was in flight when an earlier run stopped; not resent (not safe to repeat, no way to check)"
         end
       end
-      if opts.on_result then opts.on_result(change, ok, res) end
+      if not r.status then
+        if change.op and client then
+          pending[#pending + 1] = { index = i, change = change, op = change.op,
+            started = jentry and jentry.time or nil }
+        else
+          if j then j:write{ key = change.key, state = "sending", op = journal_op(change.op) } end
+          local ok, res
+          if change.apply then
+            ok, res = pcall(change.apply, change)
+          elseif change.op then
+            ok, res = false, errors.new("invalid_argument", "this change has an op but apply got no client")
+          else
+            ok, res = false, errors.new("invalid_argument", "no apply function for this change")
+          end
+          if ok then r.status, r.result = "applied", res else r.status, r.error = "failed", res end
+        end
+      end
     end
-    report[r.status] = report[r.status] + 1
-    report.results[i] = r
+    if r.status then record(i, r) end
+  end
+  if dry then
+    -- what would be sent, request by request (logged by batch.apply)
+    local items = pending
+    pending = {}
+    if #items > 0 and client then
+      batch.apply({ dry_run = true }, items, { batch_size = opts.batch_size, would_send = report.would_send })
+    end
+  else
+    flush()
   end
   return report
 end
@@ -371,6 +554,10 @@ function Plan:summary(report)
   if report.dry_run then
     lines[1] = string.format("Dry run: %d change%s planned, nothing applied (%s).",
       report.planned, report.planned == 1 and "" or "s", totals_line(self:totals()))
+    if report.would_send and #report.would_send > 0 then
+      lines[#lines + 1] = string.format("Would send %d write request%s.", #report.would_send,
+        #report.would_send == 1 and "" or "s")
+    end
   else
     local done = {}
     for _, r in ipairs(report.results) do
@@ -382,11 +569,24 @@ function Plan:summary(report)
       report.applied, report.total, report.total == 1 and "" or "s",
       t.create, t.update, t.delete, t.added, t.removed, t.changed_fields,
       t.changed_fields == 1 and "" or "s", report.failed, report.skipped)
+    if (report.already or 0) > 0 then
+      lines[#lines + 1] = string.format("%d change%s already done by an earlier run (journal).",
+        report.already, report.already == 1 and "" or "s")
+    end
+    if (report.requests or 0) > 0 then
+      lines[#lines + 1] = string.format("%d write request%s.", report.requests, report.requests == 1 and "" or "s")
+    end
   end
   if #report.failures > 0 then
     lines[#lines + 1] = "Failed:"
     for _, f in ipairs(report.failures) do
       lines[#lines + 1] = "  " .. change_title(f.change) .. ": " .. error_text(f.error)
+    end
+  end
+  if report.unknowns and #report.unknowns > 0 then
+    lines[#lines + 1] = "Unknown outcome (may have been applied; check these):"
+    for _, u in ipairs(report.unknowns) do
+      lines[#lines + 1] = "  " .. change_title(u.change) .. ": " .. error_text(u.reason or u.error)
     end
   end
   if report.aborted then
@@ -398,6 +598,152 @@ function Plan:summary(report)
       error_text(report.aborted), n, n == 1 and "" or "s")
   end
   return table.concat(lines, "\n") .. "\n"
+end
+
+--- The exit code for an apply report: 0 all done (or dry run, or nothing to
+-- do), 3 some changes failed or have an unknown outcome, 6 none was done
+-- (every attempted change failed), or the error kind's code when the run
+-- stopped on an auth/config error before anything was done.
+-- @param report from `apply`
+-- @return integer
+function M.exit_code(report)
+  if report.dry_run then return M.exit.ok end
+  local bad_n = report.failed + (report.unknown or 0)
+  local good = report.applied + (report.already or 0)
+  if report.aborted and good == 0 then return errors.exit_code(report.aborted) end
+  if bad_n == 0 and not report.aborted then return M.exit.ok end
+  if good == 0 then return M.exit.none end
+  return M.exit.partial
+end
+
+---------------------------------------------------------------------------
+-- Scripts: standard options and the whole run
+---------------------------------------------------------------------------
+
+--- The standard options of a bulk script, for twingate.args.
+M.OPTIONS = {
+  { "dry-run" },
+  { "yes" },
+  { "journal", value = "FILE" },
+  { "resume", value = "FILE" },
+  { "batch-size", value = "N" },
+}
+
+--- The standard options appended to a script's own (its own win on a name clash).
+-- @param extra array of twingate.args option specs
+-- @return array
+function M.options(extra)
+  local out, seen = {}, {}
+  for _, o in ipairs(extra or {}) do out[#out + 1] = o; seen[o[1]] = true end
+  for _, o in ipairs(M.OPTIONS) do if not seen[o[1]] then out[#out + 1] = o end end
+  return out
+end
+
+--- The `run` options from parsed standard options.
+-- @param parsed table from twingate.args.parse
+-- @return `{ dry_run =, yes =, journal =, resume =, batch_size = }`
+-- @raise invalid_argument on a bad --batch-size or --journal with --resume
+function M.run_options(parsed)
+  local r = {
+    dry_run = parsed["dry-run"] or nil, yes = parsed.yes or false,
+    journal = parsed.journal, resume = parsed.resume,
+  }
+  local bs = parsed["batch-size"]
+  if bs ~= nil then
+    local n = math.tointeger(tonumber(bs))
+    if not n or n < 1 or n > batch.MAX_BATCH_SIZE then
+      errors.raise("invalid_argument", "--batch-size must be an integer from 1 to " .. batch.MAX_BATCH_SIZE
+        .. " (got " .. tostring(bs) .. ")", nil, 2)
+    end
+    r.batch_size = n
+  end
+  if r.journal and r.resume then
+    errors.raise("invalid_argument", "give --journal FILE or --resume FILE, not both "
+      .. "(--resume appends to the journal it continues)", nil, 2)
+  end
+  return r
+end
+
+--- Parse a script's arguments with the standard options added.
+-- @param argv the script's `arg`
+-- @param spec as for twingate.args.parse
+-- @return parsed options, run options (see `run_options`)
+function M.parse_args(argv, spec)
+  local s = {}
+  for k, v in pairs(spec or {}) do s[k] = v end
+  s.options = M.options(s.options)
+  local parsed = require("twingate.args").parse(argv, s)
+  return parsed, M.run_options(parsed)
+end
+
+-- stdin and stdout are terminals (no twingate.sys on plain lua5.4: not interactive).
+local function interactive()
+  local ok, sys = pcall(require, "twingate.sys")
+  if not ok or type(sys) ~= "table" or not sys.isatty then return false end
+  return sys.isatty(0) and sys.isatty(1) and true or false
+end
+
+--- Run the plan as a bulk script does: print it, ask before a destructive
+-- change in an interactive run (unless `yes`), open or resume the journal,
+-- apply, print the summary.
+-- @param tg the twingate client
+-- @param opts table: `dry_run` (default tg.dry_run), `yes`, `journal` (file
+--   to start), `resume` (journal file to continue), `batch_size`,
+--   `on_result`, `max_items` (of the rendering), `stdout`, `stdin`,
+--   `interactive` (override the terminal check), `quiet_summary`
+-- @return exit code (see M.exit_code; 1 when declined at the prompt), report
+-- @raise invalid_argument for a journal that exists already, is malformed or
+--   belongs to another plan (nothing is sent then)
+function Plan:run(tg, opts)
+  opts = opts or {}
+  local out = opts.stdout or io.stdout
+  local dry = opts.dry_run
+  if dry == nil then dry = tg and tg.dry_run end
+  dry = dry and true or false
+  self:print(out, { max_items = opts.max_items })
+  local j
+  if opts.resume then
+    j = journal_mod.resume(opts.resume, { fingerprint = self:fingerprint() })
+  elseif opts.journal and not dry and not self:is_empty() then
+    j = journal_mod.create(opts.journal, { fingerprint = self:fingerprint() })
+  end
+  if not dry and not opts.yes and self:is_destructive() then
+    local tty = opts.interactive
+    if tty == nil then tty = interactive() end
+    if tty then
+      out:write(string.format("Apply %d change%s? [y/N] ", #self.changes, #self.changes == 1 and "" or "s"))
+      out:flush()
+      local answer = (opts.stdin or io.stdin):read("l") or ""
+      if not answer:match("^%s*[yY]") then
+        if j then j:close() end
+        out:write("Nothing applied.\n")
+        local report = { applied = 0, failed = 0, unknown = 0, skipped = #self.changes, planned = 0,
+          already = 0, total = #self.changes, requests = 0, dry_run = false, failures = {},
+          unknowns = {}, results = {}, declined = true }
+        return M.exit.failed, report
+      end
+    end
+  end
+  local report = self:apply{ client = tg, dry_run = dry, batch_size = opts.batch_size, journal = j,
+    on_result = opts.on_result }
+  if j then
+    -- journal keys in flight that this plan no longer holds: already applied
+    -- (a recomputed plan no longer needs them) or not wanted any more
+    local gone = 0
+    for _, key in ipairs(j.order or {}) do
+      if j:state(key) == "in_flight" and not self.keys[key] then gone = gone + 1 end
+    end
+    report.settled = gone
+    j:close()
+  end
+  if not opts.quiet_summary then
+    out:write("\n", self:summary(report))
+    if (report.settled or 0) > 0 then
+      out:write(string.format("%d change%s in flight in the journal no longer needed (already applied).\n",
+        report.settled, report.settled == 1 and "" or "s"))
+    end
+  end
+  return M.exit_code(report), report
 end
 
 return M

@@ -1,0 +1,354 @@
+--- Batched writes: many declarative mutations in few requests, each with its own outcome.
+--
+--   local batch = require "twingate.batch"
+--   local op = batch.op(tg.groups, "update", g.id, { addedUserIds = ids })
+--   --> { field = "groupUpdate", args = { id = g.id, addedUserIds = ids },
+--   --    types = { id = "ID!", addedUserIds = "[ID]" }, selection = "ok error entity { id }",
+--   --    idempotent = true }
+--   local outcomes = batch.apply(tg, { { op = op1 }, { op = op2 }, ... }, { batch_size = 10 })
+--   outcomes[i].status  --> "applied" | "failed" | "unknown" | "planned" | "skipped"
+--
+-- An op is plain data: the mutation's root `field`, its `args` (values, sent
+-- only as GraphQL variables), their schema `types`, the payload `selection`,
+-- whether resending it is harmless (`idempotent`), and optionally
+-- `verify(tg, ctx) -> payload|nil` (asks the server whether the change is
+-- already there; `ctx.started` is when it was first sent) and `delete = true`
+-- (a "does not exist" answer to a resend counts as done).
+--
+-- `apply` puts up to `batch_size` ops in one mutation document as aliased
+-- fields (`b0: groupUpdate(id: $id0, ...) { ok error entity { id } }`); each
+-- field's `ok`/`error` is its own outcome, so one failed change never hides
+-- or stops the others. When a whole request fails:
+-- * not processed (429s or connection failures past the retries, a document
+--   the server refused as a whole): a refused batch of several is split and
+--   sent one by one to isolate the bad op; otherwise the ops fail with the error;
+-- * may have been processed (lost response, 5xx on a write): each op is
+--   re-checked: `verify` asks the server, an `idempotent` op is resent, any
+--   other op is reported as `unknown` and never resent blindly.
+-- With `tg.dry_run` nothing is sent: every op is `planned`, and each request
+-- that would have been sent is logged and returned in `opts.would_send`.
+local errors = require "twingate.errors"
+local graphql = require "twingate.graphql"
+local json = require "twingate.json"
+local log = require "twingate.log"
+
+local M = {}
+
+--- Default number of mutations per request.
+M.DEFAULT_BATCH_SIZE = 10
+--- Largest accepted batch size.
+M.MAX_BATCH_SIZE = 100
+--- How often an op that may have been applied is sent in total before its
+-- outcome is reported as unknown.
+M.MAX_SENDS = 3
+
+local DEFAULT_SELECTION = "ok error entity { id }"
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks)
+  return ks
+end
+
+local function bad(msg, level)
+  errors.raise("invalid_argument", msg, nil, level or 3)
+end
+
+-- Lists travel as JSON arrays, also when empty.
+local function value_for(t, v)
+  if graphql.is_list(t) and v ~= json.null and type(v) == "table" then
+    local a = {}
+    for i, x in ipairs(v) do a[i] = x end
+    return json.array(a)
+  end
+  return v
+end
+
+--- Check an op and normalise its list values; returns the op.
+-- @param op table (see the module comment)
+-- @return op
+-- @raise invalid_argument when malformed
+function M.check(op)
+  if type(op) ~= "table" then bad("batch op must be a table") end
+  if type(op.field) ~= "string" or not op.field:match("^[_%a][_%w]*$") then
+    bad("batch op: field must be a GraphQL field name")
+  end
+  op.args = op.args or {}
+  op.types = op.types or {}
+  if type(op.args) ~= "table" or type(op.types) ~= "table" then bad("batch op: args and types must be tables") end
+  for k, v in pairs(op.args) do
+    local t = op.types[k]
+    if type(k) ~= "string" or not k:match("^[_%a][_%w]*$") then bad("batch op " .. op.field .. ": bad argument name") end
+    if type(t) ~= "string" then bad("batch op " .. op.field .. ": no type for argument '" .. k .. "'") end
+    op.args[k] = value_for(t, v)
+  end
+  op.selection = op.selection or (op.delete and "ok error" or DEFAULT_SELECTION)
+  if op.verify ~= nil and type(op.verify) ~= "function" then bad("batch op: verify must be a function") end
+  return op
+end
+
+--- Build an op from a collection's definition (collections.lua): the mutation
+-- field, argument types and resend safety are the collection's.
+-- @param coll a collection (`tg.groups`) or its class/definition table
+-- @param action "create", "update" or "delete"
+-- @param id the object's id (update, delete; nil for create)
+-- @param input the mutation's arguments by API name (create, update)
+-- @param opts `{ selection = "ok error entity { id name }" }`
+-- @return op
+-- @raise invalid_argument on an unknown action or argument, or a missing required one
+function M.op(coll, action, id, input, opts)
+  opts = opts or {}
+  local def = type(coll) == "table" and (coll.def or coll.definition or coll) or nil
+  if type(def) ~= "table" or not def.list_field then bad("batch.op: expects a collection (e.g. tg.groups)", 2) end
+  local spec = def[action]
+  if action ~= "create" and action ~= "update" and action ~= "delete" then
+    bad("batch.op: action must be \"create\", \"update\" or \"delete\"", 2)
+  end
+  if type(spec) ~= "table" or not spec.field then
+    bad("batch.op: " .. def.list_field .. " cannot " .. action .. " through the API", 2)
+  end
+  local where = def.list_field .. " " .. action
+  local args, types = {}, {}
+  if action ~= "create" then
+    if type(id) ~= "string" or id == "" then bad("batch.op: " .. where .. " needs an id string", 2) end
+    args.id, types.id = id, "ID!"
+  end
+  if action ~= "delete" then
+    if input ~= nil and type(input) ~= "table" then bad("batch.op: " .. where .. ": input must be a table", 2) end
+    local known = spec.args or {}
+    for k, v in pairs(input or {}) do
+      if type(k) ~= "string" or not known[k] then
+        bad("batch.op: " .. where .. ": unknown field '" .. tostring(k) .. "' (valid: "
+          .. table.concat(sorted_keys(known), ", ") .. ")", 2)
+      end
+      if v == json.null and known[k]:sub(-1) == "!" then bad("batch.op: " .. where .. ": '" .. k .. "' cannot be null", 2) end
+      args[k], types[k] = v, known[k]
+    end
+    for k, t in pairs(known) do
+      if t:sub(-1) == "!" and args[k] == nil then bad("batch.op: " .. where .. ": '" .. k .. "' is required", 2) end
+    end
+  end
+  local op = {
+    field = spec.field, args = args, types = types, action = action, kind = def.name,
+    selection = opts.selection or (action == "delete" and "ok error" or DEFAULT_SELECTION),
+  }
+  if action == "update" then
+    op.idempotent = spec.idempotent ~= false
+  elseif action == "delete" then
+    op.idempotent, op.delete = true, true
+  else
+    op.idempotent = spec.idempotent and true or false
+    if spec.verify and type(coll.client) == "table" then
+      local sel = (op.selection:match("entity%s*{(.*)}%s*$") or "id")
+      op.verify = function(_, ctx)
+        local node = spec.verify(coll, input, (ctx and ctx.started) or os.time(), sel)
+        if node then return { ok = true, entity = node, verified = true } end
+        return nil
+      end
+    end
+  end
+  return M.check(op)
+end
+
+--- The text of an op's field with variables named after its arguments (for
+-- `graphql.batch`): `groupUpdate(addedUserIds: $addedUserIds, id: $id) { ok error entity { id } }`.
+local function template(op)
+  local call = {}
+  for _, k in ipairs(sorted_keys(op.args)) do call[#call + 1] = k .. ": $" .. k end
+  local t = op.field
+  if #call > 0 then t = t .. "(" .. table.concat(call, ", ") .. ")" end
+  return t .. " { " .. op.selection .. " }"
+end
+
+-- Types of the arguments actually sent.
+local function sent_types(op)
+  local t = {}
+  for k in pairs(op.args) do t[k] = op.types[k] end
+  return t
+end
+
+--- Build the document of one request for a list of ops.
+-- @param ops array of ops
+-- @return doc, variables, aliases (alias of ops[i] at aliases[i]), operation name
+function M.document(ops)
+  local items, same = {}, ops[1] and ops[1].field
+  for i, op in ipairs(ops) do
+    items[i] = { template = template(op), types = sent_types(op), values = op.args }
+    if op.field ~= same then same = nil end
+  end
+  local name = same and (same:sub(1, 1):upper() .. same:sub(2) .. "Batch") or "Batch"
+  local doc, vars, aliases = graphql.batch{ type = "mutation", name = name, items = items, prefix = "b" }
+  return doc, vars, aliases, name
+end
+
+local function does_not_exist(text)
+  return type(text) == "string" and text:lower():find("does not exist", 1, true) ~= nil
+end
+
+-- The GraphQL error message that belongs to one alias, if any.
+local function error_for(err, alias)
+  for _, e in ipairs(type(err.errors) == "table" and err.errors or {}) do
+    if type(e) == "table" and type(e.path) == "table" and e.path[1] == alias then
+      return errors.new("graphql", tostring(e.message), { operation = err.operation })
+    end
+  end
+  return err
+end
+
+--- Apply ops in batched requests.
+-- @param tg client (uses `tg:mutate` and `tg.dry_run`)
+-- @param items array of `{ op = op, ... }` (other fields are kept, e.g. the change)
+-- @param opts table: `batch_size` (default 10), `on_send(items)` (before each
+--   request, with the items in it: write the journal here), `on_result(item,
+--   outcome)` (once per item, when its outcome is final), `stop_on` (set of
+--   error kinds after which nothing more is sent; default auth and config),
+--   `would_send` (array filled with `{ operation =, document =, variables = }`
+--   in a dry run), `started` (per-item `ctx.started` for verify: function(item))
+-- @return array of outcomes parallel to items: `{ status = "applied"|"failed"|
+--   "unknown"|"planned"|"skipped", result = payload, error = err, verified =
+--   bool, sends = n, reason = text }`; and the number of requests sent
+function M.apply(tg, items, opts)
+  opts = opts or {}
+  local size = opts.batch_size or M.DEFAULT_BATCH_SIZE
+  if math.type(size) ~= "integer" or size < 1 or size > M.MAX_BATCH_SIZE then
+    bad("batch size must be an integer from 1 to " .. M.MAX_BATCH_SIZE, 2)
+  end
+  local stop_on = opts.stop_on or { auth = true, config = true }
+  local outcomes, requests = {}, 0
+  local state = {}   -- per index: { sends = n, ctx = {}, solo = bool }
+  for i, it in ipairs(items) do
+    M.check(it.op)
+    state[i] = { sends = 0, ctx = { started = opts.started and opts.started(it) or nil } }
+  end
+
+  local function finish(i, outcome)
+    outcome.sends = state[i].sends
+    outcomes[i] = outcome
+    if opts.on_result then opts.on_result(items[i], outcome) end
+  end
+
+  if tg.dry_run then
+    local list = {}
+    for i = 1, #items do list[#list + 1] = i end
+    for a = 1, #list, size do
+      local ops = {}
+      for b = a, math.min(a + size - 1, #list) do ops[#ops + 1] = items[list[b]].op end
+      local doc, vars, _, name = M.document(ops)
+      local ok, text = pcall(json.encode, vars)
+      log.info("dry-run: " .. name .. " with " .. #ops .. " mutation" .. (#ops == 1 and "" or "s")
+        .. " not sent", { operation = name, variables = errors.redact(ok and text or "?") })
+      if opts.would_send then
+        opts.would_send[#opts.would_send + 1] = { operation = name, document = doc, variables = vars }
+      end
+    end
+    for i = 1, #items do finish(i, { status = "planned" }) end
+    return outcomes, 0
+  end
+
+  -- Work queue of item indexes; a chunk is taken from the front.
+  local queue = {}
+  for i = 1, #items do queue[#queue + 1] = i end
+  local stopped
+
+  local function payload_outcome(i, p)
+    local op = items[i].op
+    if type(p) ~= "table" then
+      return { status = "failed", error = errors.new("mutation", op.field .. ": no result in the response") }
+    end
+    if p.ok == false then
+      if op.delete and state[i].sends > 1 and does_not_exist(p.error) then
+        return { status = "applied", result = p, already_done = true }
+      end
+      return { status = "failed", error = errors.new("mutation", op.field .. " failed: "
+        .. tostring(p.error or "no reason given"), { field = op.field, payload_error = p.error }) }
+    end
+    return { status = "applied", result = p }
+  end
+
+  -- The request may have been processed: decide per item.
+  local function recheck(i, err, front)
+    local op, st = items[i].op, state[i]
+    if op.verify then
+      local ok, res = pcall(op.verify, tg, st.ctx)
+      if not ok then
+        return finish(i, { status = "unknown", error = err,
+          reason = "the request may have been applied and checking failed: " .. tostring(res) })
+      end
+      if res ~= nil then
+        log.info("the change was applied although the request failed", { field = op.field })
+        return finish(i, { status = "applied", result = res, verified = true })
+      end
+      if st.sends < M.MAX_SENDS then front[#front + 1] = i; return end
+      return finish(i, { status = "failed", error = err })
+    elseif op.idempotent then
+      if st.sends < M.MAX_SENDS then front[#front + 1] = i; return end
+      return finish(i, { status = "unknown", error = err,
+        reason = "the request may have been applied; no answer after " .. st.sends .. " sends" })
+    end
+    return finish(i, { status = "unknown", error = err,
+      reason = "the request may have been applied; not resent (not safe to repeat, no way to check)" })
+  end
+
+  while #queue > 0 do
+    if stopped then
+      for _, i in ipairs(queue) do
+        finish(i, { status = "skipped", reason = "not attempted after an earlier " .. stopped.kind .. " error" })
+      end
+      break
+    end
+    local chunk = {}
+    local n = (state[queue[1]].solo) and 1 or size
+    while #chunk < n and #queue > 0 and not (#chunk > 0 and state[queue[1]].solo) do
+      chunk[#chunk + 1] = table.remove(queue, 1)
+    end
+    local ops, chunk_items = {}, {}
+    for k, i in ipairs(chunk) do
+      ops[k] = items[i].op
+      chunk_items[k] = items[i]
+      state[i].sends = state[i].sends + 1
+      state[i].ctx.started = state[i].ctx.started or os.time()
+    end
+    if opts.on_send then opts.on_send(chunk_items) end
+    local doc, vars, aliases, name = M.document(ops)
+    requests = requests + 1
+    local ok, res = pcall(tg.mutate, tg, doc, vars, { raise = false, operation = name })
+    if ok then
+      for k, i in ipairs(chunk) do finish(i, payload_outcome(i, res[aliases[k]])) end
+    else
+      local err = res
+      local kind = errors.is(err) and err.kind or nil
+      if kind == "graphql" and type(err.data) == "table" then
+        -- executed, with errors on some fields: their payloads are null
+        for k, i in ipairs(chunk) do
+          local p = err.data[aliases[k]]
+          if type(p) == "table" then
+            finish(i, payload_outcome(i, p))
+          else
+            finish(i, { status = "failed", error = error_for(err, aliases[k]) })
+          end
+        end
+      elseif kind == "graphql" and #chunk > 1 then
+        -- refused as a whole before running: find the bad op by sending one by one
+        log.warn("a batch was refused as a whole; sending its changes one by one",
+          { operation = name, error = err.message })
+        for k = #chunk, 1, -1 do
+          local i = chunk[k]
+          state[i].solo = true
+          state[i].sends = state[i].sends - 1
+          table.insert(queue, 1, i)
+        end
+      elseif errors.is(err) and err.maybe_applied then
+        local front = {}
+        for _, i in ipairs(chunk) do recheck(i, err, front) end
+        for k = #front, 1, -1 do table.insert(queue, 1, front[k]) end
+      else
+        for _, i in ipairs(chunk) do finish(i, { status = "failed", error = err }) end
+        if kind and stop_on[kind] then stopped = err end
+      end
+    end
+  end
+  return outcomes, requests
+end
+
+return M

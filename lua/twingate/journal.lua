@@ -1,0 +1,176 @@
+--- Journals: a JSON-lines record of a plan's changes, for resuming a killed run.
+--
+--   local journal = require "twingate.journal"
+--   local j = journal.create("run.jsonl", { fingerprint = fp })   -- new file (refuses to overwrite)
+--   j:write{ key = "group Eng", state = "sending", op = { field = "groupUpdate", args = {...} } }
+--   j:write{ key = "group Eng", state = "done" }
+--   j:close()
+--
+--   local j = journal.resume("run.jsonl", { fingerprint = fp })  -- read it, then append
+--   j.entries["group Eng"]  --> last entry of that key ({ state = "done", ... })
+--
+-- One line per event, written and flushed before the next step: before a change
+-- is sent (`state = "sending"`, with the change key, the op, the plan
+-- fingerprint and the time) and after (`"done"`, `"failed"` or `"unknown"`,
+-- with the error text). A run killed mid-write leaves a partial last line:
+-- that one is ignored; a malformed line anywhere else is an error.
+local errors = require "twingate.errors"
+local json = require "twingate.json"
+
+local M = {}
+
+--- Journal format version (the `v` of every line).
+M.VERSION = 1
+
+local Journal = {}
+Journal.__index = Journal
+
+local function bad(msg, fields)
+  errors.raise("invalid_argument", msg, fields, 3)
+end
+
+--- A 64-bit FNV-1a hash of a string, as 16 hex digits (a fingerprint, not
+-- a cryptographic digest).
+-- @param s string
+-- @return string
+function M.hash(s)
+  local h = -3750763034362895579 -- 0xcbf29ce484222325
+  for i = 1, #s do
+    h = h ~ s:byte(i)
+    h = h * 1099511628211 -- 0x100000001b3, wraps around in 64 bits
+  end
+  return string.format("%016x", h)
+end
+
+local function open_append(path)
+  local f, err = io.open(path, "ab")
+  if not f then bad("cannot write the journal: " .. tostring(err), { path = path }) end
+  f:setvbuf("full")
+  return f
+end
+
+--- Start a new journal file.
+-- @param path file name
+-- @param opts `{ fingerprint = string, now = fn }`
+-- @return journal
+-- @raise invalid_argument when the file already holds entries (use `resume`)
+function M.create(path, opts)
+  opts = opts or {}
+  if type(path) ~= "string" or path == "" then bad("journal: a file name is required") end
+  local f = io.open(path, "rb")
+  if f then
+    local first = f:read("l")
+    f:close()
+    if first and first:match("%S") then
+      bad("the journal " .. path .. " already exists; continue it with --resume " .. path
+        .. " or remove it", { path = path })
+    end
+  end
+  local self = setmetatable({ path = path, fingerprint = opts.fingerprint, entries = {},
+    now = opts.now or os.time, count = 0 }, Journal)
+  self.file = open_append(path)
+  return self
+end
+
+--- Read a journal (tolerating a partial last line) without opening it for writing.
+-- @param path file name
+-- @return array of entries (decoded tables, with `line`), and whether the file
+--   ends in the middle of a line
+-- @raise invalid_argument when the file is missing or a line other than the
+--   last is malformed
+function M.read(path)
+  local f, err = io.open(path, "rb")
+  if not f then bad("cannot read the journal: " .. tostring(err), { path = path }) end
+  local text = f:read("a")
+  f:close()
+  local lines = {}
+  for line in text:gmatch("([^\n]*)\n") do lines[#lines + 1] = line end
+  local tail = text:match("([^\n]*)$")
+  local partial = tail ~= ""
+  if partial then lines[#lines + 1] = tail end
+  local out = {}
+  for i, line in ipairs(lines) do
+    if line:match("%S") then
+      local ok, e = pcall(json.decode, line)
+      local valid = ok and type(e) == "table" and type(e.key) == "string" and type(e.state) == "string"
+      if not valid then
+        -- only the last line may be cut short (a run killed while writing it)
+        local last = true
+        for j = i + 1, #lines do if lines[j]:match("%S") then last = false end end
+        if not last then
+          bad(string.format("%s:%d: malformed journal entry", path, i), { path = path, line = i })
+        end
+        partial = true
+      else
+        e.line = i
+        out[#out + 1] = e
+      end
+    end
+  end
+  return out, partial
+end
+
+--- Continue a journal: read its entries, check that it belongs to this plan,
+-- and open it for appending.
+-- @param path file name
+-- @param opts `{ fingerprint = string }`: every entry must carry this one
+-- @return journal; `j.entries[key]` is the last entry of each change key,
+--   `j.order` the keys in first-seen order
+-- @raise invalid_argument when unreadable, malformed, or from another plan
+function M.resume(path, opts)
+  opts = opts or {}
+  local list, partial = M.read(path)
+  local self = setmetatable({ path = path, fingerprint = opts.fingerprint, entries = {},
+    order = {}, now = opts.now or os.time, count = 0 }, Journal)
+  for _, e in ipairs(list) do
+    if opts.fingerprint and e.fingerprint ~= opts.fingerprint then
+      bad(string.format("the journal %s is from a different plan (line %d has fingerprint %s, "
+        .. "this plan is %s): the input or the options changed since it was written; "
+        .. "run without --resume, or with the same input and options", path, e.line,
+        tostring(e.fingerprint), opts.fingerprint), { path = path, line = e.line })
+    end
+    if not self.entries[e.key] then self.order[#self.order + 1] = e.key end
+    self.entries[e.key] = e
+  end
+  self.file = open_append(path)
+  if partial then
+    -- end the cut-short line so the next entry starts on its own line
+    self.file:write("\n")
+    self.file:flush()
+  end
+  return self
+end
+
+--- Append one entry and flush it.
+-- @param entry table with `key` and `state` (and `op`, `error`, ...); `v`,
+--   `fingerprint` and `time` are added
+function Journal:write(entry)
+  if not self.file then errors.raise("invalid_argument", "journal: write after close", nil, 2) end
+  local e = { v = M.VERSION, fingerprint = self.fingerprint, time = self.now() }
+  for k, v in pairs(entry) do e[k] = v end
+  if e.error ~= nil then e.error = errors.redact(tostring(e.error)) end
+  self.file:write(json.encode(e), "\n")
+  self.file:flush()
+  self.entries[e.key] = e
+  self.count = self.count + 1
+end
+
+--- The state of a change key in the journal: "done", "failed", "in_flight"
+-- (sent or sending with no known outcome) or nil (never journaled).
+-- @param key string
+function Journal:state(key)
+  local e = self.entries[key]
+  if not e then return nil end
+  if e.state == "done" or e.state == "failed" then return e.state end
+  return "in_flight"
+end
+
+--- Close the file (idempotent).
+function Journal:close()
+  if self.file then
+    self.file:close()
+    self.file = nil
+  end
+end
+
+return M
