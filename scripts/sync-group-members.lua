@@ -21,7 +21,11 @@
 --   2. Reads all users and the groups named in the file with every member (all
 --      pages, in as few requests as the API allows) and computes the difference.
 --   3. Prints the plan, then applies it with one groupUpdate per changed group
---      carrying both the added and the removed members.
+--      carrying both the added and the removed members (one groupCreate per new
+--      group), several of them per request (--batch-size, default 10). One failed
+--      group does not stop the others; a lost response is re-checked, never
+--      blindly repeated. An interactive run that would remove members asks
+--      first (unless --yes); cron runs do not ask.
 --   4. Prints a summary: groups changed, members added and removed, rows skipped
 --      and why. A second run reports no changes.
 --
@@ -37,22 +41,32 @@
 --   --create-groups       create groups the file names that do not exist
 --   --dry-run             print the plan and change nothing (same as
 --                         twingate-lua --dry-run)
+--   --yes                 do not ask before removing members in an interactive run
+--   --batch-size N        group changes per write request (1..100, default 10)
+--   --journal FILE        record every change before and after it is sent (JSON
+--                         lines), so that a killed run can be resumed
+--   --resume FILE         continue the run recorded in FILE (same CSV and options):
+--                         skips what is done, re-checks what was in flight, and
+--                         appends to FILE
 --   -h, --help            print this text
 --
 -- Exit codes:
 --   0  done (or nothing to do)
---   1  the job failed
---   2  bad usage or a bad CSV file; nothing was changed
+--   1  the job failed, or the confirmation prompt was answered "no" (nothing changed)
+--   2  bad usage, a bad CSV file, or a journal that does not match; nothing was changed
 --   3  done, but some rows were skipped (unknown users or groups) or some
---      group updates failed; the summary lists them
+--      group changes failed; the summary lists them
 --   4  the API token was refused
 --   5  the API could not be reached
+--   6  nothing was done: every group change failed
 local twingate = require "twingate"
-local args = require "twingate.args"
+local batch = require "twingate.batch"
 local errors = require "twingate.errors"
 local log = require "twingate.log"
+local planning = require "twingate.plan"
 
-local opts = args.parse(arg, {
+-- the script's options plus the standard ones (--dry-run --yes --journal --resume --batch-size)
+local opts, run_opts = planning.parse_args(arg, {
   positional = { "MEMBERS.csv" },
   options = {
     { "group-column", value = "NAME", default = "group" },
@@ -60,7 +74,6 @@ local opts = args.parse(arg, {
     { "delimiter", value = "D", default = "auto" },
     { "remove-missing" },
     { "create-groups" },
-    { "dry-run" },
   },
 })
 
@@ -134,7 +147,7 @@ log.info(string.format("%s: %d rows, %d groups, %d duplicate rows merged", path,
 ---------------------------------------------------------------------------
 -- 2. Read the current state: every user, the named groups with all members.
 ---------------------------------------------------------------------------
-local tg = twingate.connect { dry_run = opts["dry-run"] or nil }
+local tg = twingate.connect { dry_run = run_opts.dry_run }
 
 local user_by_email = {}  -- lower email -> user, or false when ambiguous
 for u in tg.users:each(nil, { fields = "id email" }) do
@@ -157,7 +170,16 @@ end
 ---------------------------------------------------------------------------
 -- 3. Compute the plan.
 ---------------------------------------------------------------------------
-local plan = twingate.plan.new { title = "Group membership sync from " .. path }
+-- A resumed run must have the same input and options as the journaled one.
+local fingerprint
+do
+  local f = assert(io.open(path, "rb"))
+  local content = f:read("a")
+  f:close()
+  fingerprint = planning.hash(table.concat({ "sync-group-members", content, group_col, email_col,
+    opts.delimiter, tostring(opts["remove-missing"]), tostring(opts["create-groups"]) }, "\0"))
+end
+local plan = planning.new { title = "Group membership sync from " .. path, fingerprint = fingerprint }
 local skipped = {}       -- { reason, group, email, line, rows }
 local skipped_rows = 0
 
@@ -169,7 +191,6 @@ local function sorted_keys(set)
 end
 
 local totals = { groups = 0, added = 0, removed = 0, created = 0 }  -- planned
-local done = { groups = 0, added = 0, removed = 0, created = 0 }    -- applied
 for _, name in ipairs(group_order) do
   local matches = groups_by_name[name]
   local keys = sorted_keys(wanted[name])
@@ -232,18 +253,13 @@ for _, name in ipairs(group_order) do
         totals.added = totals.added + #added_ids
         totals.removed = totals.removed + #removed_ids
         plan:add {
-          kind = "group", action = "update", name = name, id = g.id,
+          kind = "group", action = "update", name = name, id = g.id, key = "group " .. name,
           changes = { { field = "members", added = added, removed = removed } },
-          apply = function()
-            local res = tg.groups:update(g.id, {
-              addedUserIds = #added_ids > 0 and added_ids or nil,
-              removedUserIds = #removed_ids > 0 and removed_ids or nil,
-            })
-            done.groups = done.groups + 1
-            done.added = done.added + #added_ids
-            done.removed = done.removed + #removed_ids
-            return res
-          end,
+          counts = { added = #added_ids, removed = #removed_ids, created = 0 },
+          op = batch.op(tg.groups, "update", g.id, {
+            addedUserIds = #added_ids > 0 and added_ids or nil,
+            removedUserIds = #removed_ids > 0 and removed_ids or nil,
+          }),
         }
       end
     else
@@ -253,15 +269,11 @@ for _, name in ipairs(group_order) do
       totals.created = totals.created + 1
       totals.added = totals.added + #ids
       plan:add {
-        kind = "group", action = "create", name = name,
+        kind = "group", action = "create", name = name, key = "group " .. name,
         changes = { { field = "members", added = want_labels, removed = {} } },
-        apply = function()
-          local res = tg.groups:create { name = name, userIds = ids }
-          done.groups = done.groups + 1
-          done.created = done.created + 1
-          done.added = done.added + #ids
-          return res
-        end,
+        counts = { added = #ids, removed = 0, created = 1 },
+        -- a lost response is checked by name (a group created since the request)
+        op = batch.op(tg.groups, "create", nil, { name = name, userIds = ids }),
       }
     end
   end
@@ -274,22 +286,26 @@ end
 local dry_run = tg.dry_run
 if plan:is_empty() then
   io.stdout:write("No changes: Twingate already matches ", path, ".\n")
-else
-  plan:print(io.stdout)
 end
+run_opts.dry_run = dry_run
+run_opts.on_result = function(change, ok, res)
+  if ok then
+    log.info(string.format("%s group %q: done", change.action, change.name))
+  else
+    log.error(string.format("%s group %q failed: %s", change.action, change.name, tostring(res)))
+  end
+end
+local code, report = plan:run(tg, run_opts)
 
-local report = { applied = 0, failed = 0, failures = {} }
-if not plan:is_empty() then
-  report = plan:apply {
-    dry_run = dry_run,
-    on_result = function(change, ok, res)
-      if ok then
-        log.info(string.format("%s group %q: done", change.action, change.name))
-      else
-        log.error(string.format("%s group %q failed: %s", change.action, change.name, tostring(res)))
-      end
-    end,
-  }
+local done = { groups = 0, added = 0, removed = 0, created = 0 }    -- applied
+for _, r in ipairs(report.results) do
+  if r.status == "applied" then
+    local c = r.change.counts
+    done.groups = done.groups + 1
+    done.added = done.added + c.added
+    done.removed = done.removed + c.removed
+    done.created = done.created + c.created
+  end
 end
 
 local out = {}
@@ -303,7 +319,13 @@ out[#out + 1] = string.format("  members %s: %d, %s: %d", dry_run and "to add" o
 if (report.failed or 0) > 0 then
   out[#out + 1] = string.format("  failed group changes: %d", report.failed)
   for _, f in ipairs(report.failures or {}) do
-    out[#out + 1] = string.format("    %s: %s", f.change.name, tostring(f.error))
+    out[#out + 1] = string.format("    %s: %s", planning.quote(f.change.name), tostring(f.error))
+  end
+end
+if (report.unknown or 0) > 0 then
+  out[#out + 1] = string.format("  group changes with an unknown outcome: %d", report.unknown)
+  for _, u in ipairs(report.unknowns or {}) do
+    out[#out + 1] = string.format("    %s: %s", planning.quote(u.change.name), tostring(u.reason or u.error))
   end
 end
 out[#out + 1] = string.format("  rows skipped: %d", skipped_rows)
@@ -317,5 +339,7 @@ for _, s in ipairs(skipped) do
 end
 io.stdout:write(table.concat(out, "\n"), "\n")
 
-if skipped_rows > 0 or (report.failed or 0) > 0 then return twingate.exit.partial end
-return twingate.exit.ok
+-- the plan's code (0; 3 some changes failed; 6 none done; 1 declined; ...),
+-- raised to 3 ("partial") when rows were skipped
+if code == twingate.exit.ok and skipped_rows > 0 then return twingate.exit.partial end
+return code
