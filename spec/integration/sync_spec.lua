@@ -1,0 +1,417 @@
+-- scripts/sync-group-members.lua through the built binary against the simulator:
+-- end states, request counts (batched writes), dry run, idempotence, bad input,
+-- hostile names, injected failures, journal and resume after a kill.
+local sim = require "spec.support.sim"
+
+local ROOT = assert(io.popen("pwd")):read("l")
+local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
+if BIN:sub(1, 1) ~= "/" then BIN = ROOT .. "/" .. BIN end
+local SCRIPT = ROOT .. "/scripts/sync-group-members.lua"
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function write_file(path, content)
+  local f = assert(io.open(path, "wb"))
+  f:write(content)
+  f:close()
+  return path
+end
+
+local function tmpname(suffix)
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. (suffix or "")
+end
+
+local s -- the simulator
+
+local function command(args)
+  local parts = { "env", "-u TWINGATE_NETWORK", "-u TWINGATE_API_TOKEN_FILE", "-u TWINGATE_DRY_RUN",
+    "-u TWINGATE_LUA_DIR", "TWINGATE_ENDPOINT=" .. quote(s.url), "TWINGATE_API_TOKEN=" .. quote(s.token),
+    "TWINGATE_RATE_LIMIT=off", quote(BIN) }
+  for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
+  return table.concat(parts, " ")
+end
+
+-- Run the binary; returns exit code, stdout, stderr.
+local function run(args)
+  local errfile = tmpname()
+  local p = assert(io.popen(command(args) .. " </dev/null 2>" .. errfile, "r"))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  local err = slurp(errfile)
+  os.remove(errfile)
+  return code, out, err
+end
+
+local function sync(csv_text, ...)
+  local path = write_file(tmpname(".csv"), csv_text)
+  local code, out, err = run({ "scripts/sync-group-members.lua", path, ... })
+  return code, out, err, path
+end
+
+-- group name -> sorted lower-case member emails; also checks no member twice
+local function memberships()
+  local st = s:state().tables
+  local email = {}
+  for _, u in ipairs(st.users) do email[u.id] = u.email:lower() end
+  local out, count = {}, {}
+  for _, g in ipairs(st.groups) do
+    local list, seen = {}, {}
+    for _, id in ipairs(g.userIds or {}) do
+      assert(not seen[id], "member twice in " .. g.name)
+      seen[id] = true
+      list[#list + 1] = email[id]
+    end
+    table.sort(list)
+    out[g.name] = list
+    count[g.name] = (count[g.name] or 0) + 1
+  end
+  return out, count
+end
+
+local function log_of(kind)
+  local n, fields = 0, 0
+  for _, r in ipairs(s:requests()) do
+    if r.type == kind then
+      n = n + 1
+      fields = fields + (r.aliases or 0)
+    end
+  end
+  return n, fields
+end
+
+local HOSTILE = 'Ops "quoted", {braces} $var \n new line ✨'
+
+local function seed()
+  local users, groups = {}, {}
+  for i = 1, 30 do users[i] = { email = string.format("User%02d@Example.com", i) } end
+  for i = 1, 25 do groups[i] = { name = string.format("G%02d", i), members = { "user01@example.com" } } end
+  groups[#groups + 1] = { name = "Eng", members = { "user01@example.com", "user02@example.com" } }
+  groups[#groups + 1] = { name = "Other", members = { "user03@example.com" } }
+  groups[#groups + 1] = { name = HOSTILE, members = {} }
+  groups[#groups + 1] = { name = "Synced", type = "SYNCED", members = {} }
+  return { users = users, groups = groups }
+end
+
+local function csv_field(v)
+  if v:find('[",\r\n]') then return '"' .. v:gsub('"', '""') .. '"' end
+  return v
+end
+
+local function csv(rows, header)
+  local out = { header or "group,email" }
+  for _, r in ipairs(rows) do out[#out + 1] = csv_field(r[1]) .. "," .. csv_field(r[2]) end
+  return table.concat(out, "\r\n") .. "\r\n"
+end
+
+-- 25 groups G01..G25, each gets users 02..05 (user01 is already in).
+local function many_rows()
+  local rows = {}
+  for g = 1, 25 do
+    for u = 1, 5 do rows[#rows + 1] = { string.format("G%02d", g), string.format("user%02d@example.com", u) } end
+  end
+  return rows
+end
+
+describe("scripts/sync-group-members.lua #integration", function()
+  setup(function()
+    s = sim.start{ rate_limit = "off", page_max = 100 }
+  end)
+
+  teardown(function()
+    if s then s:stop() end
+  end)
+
+  before_each(function()
+    s:clear_faults()
+    s:load(seed())
+    s:reset()
+  end)
+
+  describe("batched writes", function()
+    it("applies every change with ceil(groups / batch size) write requests", function()
+      local code, out, err = sync(csv(many_rows()))
+      assert.are.equal(0, code, out .. err)
+      local m = memberships()
+      for g = 1, 25 do
+        assert.are.same({ "user01@example.com", "user02@example.com", "user03@example.com",
+          "user04@example.com", "user05@example.com" }, m[string.format("G%02d", g)])
+      end
+      local writes, fields = log_of("mutation")
+      assert.are.equal(3, writes)      -- ceil(25 / 10)
+      assert.are.equal(25, fields)     -- one groupUpdate per group
+      local reads = log_of("query")
+      assert.is_true(reads <= 3, "reads: " .. reads) -- users page + groups page (+ member pages)
+      assert.matches("groups changed: 25", out)
+    end)
+
+    it("honours --batch-size", function()
+      local code, out, err = sync(csv(many_rows()), "--batch-size", "4")
+      assert.are.equal(0, code, out .. err)
+      assert.are.equal(7, (log_of("mutation")))   -- ceil(25 / 4)
+    end)
+
+    it("rejects a bad --batch-size before any request", function()
+      local code, _, err = sync(csv(many_rows()), "--batch-size", "0")
+      assert.are.equal(2, code)
+      assert.matches("batch%-size", err)
+      assert.are.equal(0, #s:requests())
+    end)
+
+    it("reads scale with pages, not rows", function()
+      local rows = many_rows()
+      for g = 1, 25 do
+        for u = 6, 30 do rows[#rows + 1] = { string.format("G%02d", g), string.format("user%02d@example.com", u) } end
+      end
+      local code, out, err = sync(csv(rows))
+      assert.are.equal(0, code, out .. err)
+      assert.is_true(log_of("query") <= 3)
+      assert.are.equal(3, (log_of("mutation")))
+    end)
+  end)
+
+  describe("plan, dry run and idempotence", function()
+    it("sends no mutation in a dry run and shows the plan", function()
+      local code, out, err = sync(csv(many_rows()), "--dry-run")
+      assert.are.equal(0, code, out .. err)
+      assert.are.equal(0, (log_of("mutation")))
+      assert.matches('~ update group "G01"', out, 1, true)
+      assert.matches("Dry run: 25 changes planned", out, 1, true)
+      assert.matches("Would send 3 write requests", out, 1, true)
+      assert.are.same({ "user01@example.com" }, memberships().G01)
+    end)
+
+    it("reports no changes on a second run", function()
+      local text = csv(many_rows())
+      assert.are.equal(0, (sync(text)))
+      s:reset()
+      local code, out = sync(text)
+      assert.are.equal(0, code)
+      assert.matches("No changes", out)
+      assert.are.equal(0, (log_of("mutation")))
+    end)
+  end)
+
+  describe("input", function()
+    it("stops on a malformed CSV with file:line and changes nothing", function()
+      local code, out, err, path = sync('group,email\nEng,user04@example.com\n"Eng,user05@example.com\n')
+      assert.are.equal(2, code, out)
+      assert.matches(path:gsub("%p", "%%%0") .. ":%d", err)
+      assert.are.equal(0, #s:requests())
+    end)
+
+    it("stops on an invalid email with file:line and changes nothing", function()
+      local code, _, err, path = sync("group,email\nEng,user04@example.com\nEng,not-an-email\n")
+      assert.are.equal(2, code)
+      assert.matches(path:gsub("%p", "%%%0") .. ":3: invalid email", err)
+      assert.are.equal(0, #s:requests())
+    end)
+
+    it("maps other headers with --group-column and --email-column", function()
+      local code, out, err = sync("Team;Mail\nEng;user04@example.com\n", "--group-column", "Team",
+        "--email-column", "Mail")
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({ "user01@example.com", "user02@example.com", "user04@example.com" }, memberships().Eng)
+    end)
+
+    it("merges duplicates and matches emails case-insensitively", function()
+      local code, out, err = sync(csv{ { "Eng", "USER04@example.com" }, { "Eng", "user04@EXAMPLE.com" },
+        { "Eng", "User02@Example.com" } })
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({ "user01@example.com", "user02@example.com", "user04@example.com" }, memberships().Eng)
+      assert.are.equal(1, select(2, log_of("mutation")))
+    end)
+
+    it("skips unknown users and groups with exit 3 and applies the rest", function()
+      local code, out, err = sync(csv{ { "Eng", "nobody@example.com" }, { "Eng", "user04@example.com" },
+        { "No such group", "user04@example.com" }, { "Synced", "user04@example.com" } })
+      assert.are.equal(3, code, out .. err)
+      assert.matches(":2: nobody@example.com in group \"Eng\": unknown user", out, 1, true)
+      assert.matches('group "No such group" (1 row): unknown group', out, 1, true)
+      assert.matches('group "Synced" (1 row): group is SYNCED', out, 1, true)
+      assert.are.same({ "user01@example.com", "user02@example.com", "user04@example.com" }, memberships().Eng)
+    end)
+
+    it("creates groups with --create-groups", function()
+      local code, out, err = sync(csv{ { "New, \"team\"", "user04@example.com" }, { "Eng", "user05@example.com" } },
+        "--create-groups")
+      assert.are.equal(0, code, out .. err)
+      local m, count = memberships()
+      assert.are.same({ "user04@example.com" }, m['New, "team"'])
+      assert.are.equal(1, count['New, "team"'])
+      assert.are.equal(1, (log_of("mutation")))  -- create and update in one request
+    end)
+
+    it("removes members only from the named groups with --remove-missing", function()
+      local code, out, err = sync(csv{ { "Eng", "user04@example.com" } }, "--remove-missing")
+      assert.are.equal(0, code, out .. err)
+      local m = memberships()
+      assert.are.same({ "user04@example.com" }, m.Eng)
+      assert.are.same({ "user03@example.com" }, m.Other)
+      assert.are.same({ "user01@example.com" }, m.G01)
+    end)
+
+    it("handles hostile group names", function()
+      local code, out, err = sync(csv{ { HOSTILE, "user04@example.com" }, { "{$x: \"y\"} 🙂, 'q'", "user05@example.com" } },
+        "--create-groups")
+      assert.are.equal(0, code, out .. err)
+      local m = memberships()
+      assert.are.same({ "user04@example.com" }, m[HOSTILE])
+      assert.are.same({ "user05@example.com" }, m["{$x: \"y\"} 🙂, 'q'"])
+      assert.matches('\\n new line', out, 1, true)  -- printed escaped, on one line
+    end)
+  end)
+
+  describe("failures", function()
+    it("lists a failed group and exits 3 when one request is refused", function()
+      s:fault{ match = "mutation", graphqlError = "injected failure", count = 1 }
+      local code, out, err = sync(csv{ { "G01", "user04@example.com" }, { "G02", "user04@example.com" } },
+        "--batch-size", "1")
+      assert.are.equal(3, code, out .. err)
+      assert.matches("failed group changes: 1", out, 1, true)
+      assert.matches('"G01": twingate: graphql: injected failure', out, 1, true)
+      local m = memberships()
+      assert.are.same({ "user01@example.com" }, m.G01)
+      assert.are.same({ "user01@example.com", "user04@example.com" }, m.G02)
+    end)
+
+    it("exits 6 when every change failed", function()
+      s:fault{ match = "mutation", graphqlError = "injected failure", count = 5 }
+      local code, out, err = sync(csv{ { "G01", "user04@example.com" }, { "G02", "user04@example.com" } },
+        "--batch-size", "1")
+      assert.are.equal(6, code, out .. err)
+    end)
+
+    it("isolates a batch refused as a whole by sending its changes one by one", function()
+      s:fault{ match = "mutation", graphqlError = "injected failure", count = 1 }
+      local code, out, err = sync(csv{ { "G01", "user04@example.com" }, { "G02", "user04@example.com" } })
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({ "user01@example.com", "user04@example.com" }, memberships().G01)
+      assert.are.equal(3, (log_of("mutation")))
+    end)
+
+    it("resends an idempotent batch after a 503 and reports success", function()
+      s:fault{ match = "mutation", status = 503, count = 1 }
+      local code, out, err = sync(csv(many_rows()))
+      assert.are.equal(0, code, out .. err)
+      assert.are.equal(4, (log_of("mutation")))
+      assert.are.same({ "user01@example.com", "user02@example.com", "user03@example.com",
+        "user04@example.com", "user05@example.com" }, memberships().G25)
+    end)
+
+    it("reports an unknown outcome after repeated 503s and exits 3", function()
+      s:fault{ match = "mutation", status = 503, count = 3 }
+      local code, out, err = sync(csv{ { "G01", "user04@example.com" }, { "G02", "user04@example.com" } },
+        "--batch-size", "1")
+      assert.are.equal(3, code, out .. err)
+      assert.matches("unknown outcome: 1", out, 1, true)
+    end)
+
+    it("does not create a group twice when the response to its create is lost", function()
+      s:fault{ match = "mutation", drop = "after", count = 1 }
+      local code, out, err = sync(csv{ { "Fresh", "user04@example.com" } }, "--create-groups")
+      assert.are.equal(0, code, out .. err)
+      local m, count = memberships()
+      assert.are.equal(1, count.Fresh)
+      assert.are.same({ "user04@example.com" }, m.Fresh)
+    end)
+  end)
+
+  describe("journal and resume", function()
+    it("resumes a killed run without duplicates", function()
+      local journal = tmpname(".jsonl")
+      local path = write_file(tmpname(".csv"), csv{ { "G01", "user04@example.com" },
+        { "G02", "user04@example.com" }, { "G03", "user04@example.com" }, { "Brand new", "user05@example.com" } })
+      -- the first request goes through; the second hangs until the run is killed
+      s:fault{ match = "mutation", delayMs = 1, count = 1 }
+      s:fault{ match = "mutation", delayMs = 3000, count = 1 }
+      local pidfile = tmpname()
+      os.execute(command{ "scripts/sync-group-members.lua", path, "--create-groups", "--batch-size", "1",
+        "--journal", journal } .. " </dev/null >/dev/null 2>&1 & echo $! > " .. pidfile)
+      local pid = tonumber((slurp(pidfile):match("%d+")))
+      local sending = 0
+      for _ = 1, 100 do
+        sending = select(2, slurp(journal):gsub('"state":"sending"', ""))
+        if sending >= 2 then break end
+        os.execute("sleep 0.05")
+      end
+      assert.are.equal(2, sending)
+      os.execute("kill -9 " .. pid)
+      os.execute("sleep 0.2")
+      local before = slurp(journal)
+      assert.matches('"key":"group G01","state":"done"', before, 1, true)
+      assert.not_matches('"key":"group G02","state":"done"', before, 1, true)
+
+      local code, out, err = run{ "scripts/sync-group-members.lua", path, "--create-groups", "--batch-size", "1",
+        "--resume", journal }
+      assert.are.equal(0, code, out .. err)
+      os.execute("sleep 3") -- let the hung request finish too
+      local m, count = memberships()
+      for _, g in ipairs{ "G01", "G02", "G03" } do
+        assert.are.same({ "user01@example.com", "user04@example.com" }, m[g])
+      end
+      assert.are.equal(1, count["Brand new"])
+      assert.are.same({ "user05@example.com" }, m["Brand new"])
+      local after = slurp(journal)
+      assert.are.equal(before, after:sub(1, #before))   -- appended, not rewritten
+      for _, g in ipairs{ "G02", "G03", "Brand new" } do
+        assert.matches('"key":"group ' .. g .. '","state":"done"', after, 1, true)
+      end
+      -- a third run has nothing to do
+      assert.are.equal(0, (run{ "scripts/sync-group-members.lua", path, "--create-groups" }))
+    end)
+
+    it("refuses a journal from a different plan", function()
+      local journal = tmpname(".jsonl")
+      assert.are.equal(0, (sync(csv{ { "G01", "user04@example.com" } }, "--journal", journal)))
+      s:reset()
+      local code, _, err = sync(csv{ { "G02", "user04@example.com" } }, "--resume", journal)
+      assert.are.equal(2, code)
+      assert.matches("from a different plan", err, 1, true)
+      assert.are.equal(0, (log_of("mutation")))
+    end)
+
+    it("refuses to overwrite an existing journal", function()
+      local journal = tmpname(".jsonl")
+      assert.are.equal(0, (sync(csv{ { "G01", "user04@example.com" } }, "--journal", journal)))
+      local code, _, err = sync(csv{ { "G02", "user04@example.com" } }, "--journal", journal)
+      assert.are.equal(2, code)
+      assert.matches("already exists", err, 1, true)
+    end)
+
+    it("tolerates a cut-short last line and refuses one in the middle", function()
+      local journal = tmpname(".jsonl")
+      local text = csv{ { "G01", "user04@example.com" } }
+      local path = write_file(tmpname(".csv"), text)
+      assert.are.equal(0, (run{ "scripts/sync-group-members.lua", path, "--journal", journal }))
+      local good = slurp(journal)
+      write_file(journal, good .. '{"key":"group G0')
+      local code, out, err = run{ "scripts/sync-group-members.lua", path, "--resume", journal }
+      assert.are.equal(0, code, out .. err)
+      write_file(journal, '{"key":\n' .. good)
+      code, _, err = run{ "scripts/sync-group-members.lua", path, "--resume", journal }
+      assert.are.equal(2, code)
+      assert.matches(":1: malformed journal entry", err, 1, true)
+    end)
+  end)
+
+  it("keeps --help true to the options", function()
+    local code, out = run{ "scripts/sync-group-members.lua", "--help" }
+    assert.are.equal(0, code)
+    for _, o in ipairs{ "--batch-size", "--journal", "--resume", "--yes", "--dry-run", "--remove-missing",
+      "--create-groups", "--group-column", "--email-column" } do
+      assert.matches(o, out, 1, true)
+    end
+  end)
+end)
