@@ -13,7 +13,8 @@
 -- is sent (`state = "sending"`, with the change key, the op, the plan
 -- fingerprint and the time) and after (`"done"`, `"failed"` or `"unknown"`,
 -- with the error text). A run killed mid-write leaves a partial last line:
--- that one is ignored; a malformed line anywhere else is an error.
+-- that one is ignored (and dropped when the journal is resumed); a malformed
+-- line anywhere else is an error.
 local errors = require "twingate.errors"
 local json = require "twingate.json"
 
@@ -132,12 +133,24 @@ function M.resume(path, opts)
     if not self.entries[e.key] then self.order[#self.order + 1] = e.key end
     self.entries[e.key] = e
   end
-  self.file = open_append(path)
   if partial then
-    -- end the cut-short line so the next entry starts on its own line
-    self.file:write("\n")
-    self.file:flush()
+    -- drop the cut-short last line (atomically: write a copy, rename it over),
+    -- so that the entries appended now are not preceded by a malformed line
+    local keep = {}
+    for _, e in ipairs(list) do
+      local copy = {}
+      for k, v in pairs(e) do if k ~= "line" then copy[k] = v end end
+      keep[#keep + 1] = json.encode(copy) .. "\n"
+    end
+    local tmp = path .. ".tmp"
+    local f, err = io.open(tmp, "wb")
+    if not f then bad("cannot rewrite the journal: " .. tostring(err), { path = path }) end
+    f:write(table.concat(keep))
+    f:close()
+    local ok, rerr = os.rename(tmp, path)
+    if not ok then bad("cannot rewrite the journal: " .. tostring(rerr), { path = path }) end
   end
+  self.file = open_append(path)
   return self
 end
 
