@@ -296,4 +296,204 @@ describe("twingate.plan", function()
       assert.are.equal([["\xC0\xAF\x80"]], plan_mod.quote("\192\175\128"))
     end)
   end)
+
+  -- Declarative ops, batching, journal, run() and exit codes.
+  describe("with ops", function()
+    local graphql = require "twingate.graphql"
+    local journal = require "twingate.journal"
+
+    local function op(id)
+      return { field = "groupUpdate", args = { id = id, addedUserIds = { "u" } },
+        types = { id = "ID!", addedUserIds = "[ID]" }, idempotent = true }
+    end
+
+    -- fake client: every field ok except ids in `fail`; counts requests
+    local function client(fail, raise)
+      local c = { dry_run = false, requests = 0 }
+      function c.mutate(_, doc, vars)
+        c.requests = c.requests + 1
+        if raise then raise(c.requests) end
+        local data = {}
+        for _, f in ipairs(graphql.inspect(doc).fields) do
+          local id = vars["id" .. f.key:match("%d+$")]
+          data[f.key] = (fail or {})[id] and { ok = false, error = "no " .. id } or { ok = true, entity = { id = id } }
+        end
+        return data
+      end
+      return c
+    end
+
+    local function op_plan(n, opts)
+      local p = plan_mod.new(opts)
+      for i = 1, n do
+        p:add{ kind = "group", action = "update", name = "G" .. i, id = "g" .. i,
+          changes = { { field = "users", added = { "u" } } }, op = op("g" .. i) }
+      end
+      return p
+    end
+
+    local function tmp()
+      local f = os.tmpname()
+      os.remove(f)
+      return f
+    end
+
+    it("gives every change a stable key, numbered when repeated", function()
+      local p = plan_mod.new()
+      local a = p:add{ kind = "group", action = "update", name = "A" }
+      local b = p:add{ kind = "group", action = "update", name = "A" }
+      local c = p:add{ kind = "group", action = "update", name = "B", key = "mine" }
+      assert.are.same({ "group:update:A", "group:update:A#2", "mine" }, { a.key, b.key, c.key })
+      local ok, err = pcall(p.add, p, { kind = "group", action = "update", name = "C", key = "mine" })
+      assert.is_false(ok)
+      assert.are.equal("invalid_argument", err.kind)
+    end)
+
+    it("applies ops in ceil(n / batch_size) requests, each with its own outcome", function()
+      local c = client{ g2 = true }
+      local report = op_plan(5):apply{ client = c, batch_size = 2 }
+      assert.are.equal(3, c.requests)
+      assert.are.equal(3, report.requests)
+      assert.are.equal(4, report.applied)
+      assert.are.equal(1, report.failed)
+      assert.are.equal("G2", report.failures[1].change.name)
+      assert.are.equal(plan_mod.exit.partial, plan_mod.exit_code(report))
+    end)
+
+    it("exits 0 when all are done and 6 when none is", function()
+      assert.are.equal(0, plan_mod.exit_code(op_plan(2):apply{ client = client() }))
+      local report = op_plan(2):apply{ client = client{ g1 = true, g2 = true } }
+      assert.are.equal(6, plan_mod.exit_code(report))
+    end)
+
+    it("sends nothing in a dry run and lists what would be sent", function()
+      local c = client()
+      c.dry_run = true
+      local report = op_plan(3):apply{ client = c, batch_size = 2 }
+      assert.are.equal(0, c.requests)
+      assert.are.equal(3, report.planned)
+      assert.are.equal(2, #report.would_send)
+    end)
+
+    it("journals each change before and after sending", function()
+      local path = tmp()
+      local p = op_plan(2)
+      local j = journal.create(path, { fingerprint = p:fingerprint() })
+      p:apply{ client = client{ g2 = true }, journal = j }
+      j:close()
+      local list = journal.read(path)
+      local states = {}
+      for _, e in ipairs(list) do states[#states + 1] = e.key .. "=" .. e.state end
+      assert.are.same({ "group:update:G1=sending", "group:update:G2=sending", "group:update:G1=done",
+        "group:update:G2=failed" }, states)
+      assert.are.equal("groupUpdate", list[1].op.field)
+      os.remove(path)
+    end)
+
+    it("on resume skips done changes and re-checks in-flight ones", function()
+      local path = tmp()
+      local p = op_plan(3)
+      local j = journal.create(path, { fingerprint = p:fingerprint() })
+      j:write{ key = "group:update:G1", state = "sending" }
+      j:write{ key = "group:update:G1", state = "done" }
+      j:write{ key = "group:update:G2", state = "sending" }
+      j:close()
+      -- G3 is not idempotent and was in flight: must not be resent blindly
+      p.changes[3].op.idempotent = false
+      j = journal.resume(path, { fingerprint = p:fingerprint() })
+      j:write{ key = "group:update:G3", state = "sending" }
+      local c = client()
+      local report = p:apply{ client = c, journal = j }
+      j:close()
+      assert.are.same({ "skipped", "applied", "unknown" },
+        { report.results[1].status, report.results[2].status, report.results[3].status })
+      assert.are.equal(1, report.already)
+      assert.are.equal(1, c.requests)
+      assert.are.equal(plan_mod.exit.partial, plan_mod.exit_code(report))
+      os.remove(path)
+    end)
+
+    it("verifies an in-flight change before resending it", function()
+      local path = tmp()
+      local p = op_plan(1)
+      p.changes[1].op.verify = function() return { ok = true, entity = { id = "g1" } } end
+      local j = journal.create(path, { fingerprint = p:fingerprint() })
+      j:write{ key = "group:update:G1", state = "sending" }
+      j:close()
+      j = journal.resume(path, { fingerprint = p:fingerprint() })
+      local c = client()
+      local report = p:apply{ client = c, journal = j }
+      j:close()
+      assert.are.equal(0, c.requests)
+      assert.are.equal(1, report.applied)
+      assert.is_true(report.results[1].verified)
+      os.remove(path)
+    end)
+
+    it("fingerprints the given inputs, else the changes", function()
+      assert.are.equal("x", plan_mod.new{ fingerprint = "x" }:fingerprint())
+      assert.are.equal(op_plan(2):fingerprint(), op_plan(2):fingerprint())
+      assert.are_not.equal(op_plan(2):fingerprint(), op_plan(3):fingerprint())
+    end)
+  end)
+
+  describe("run()", function()
+    local function sink()
+      local buf = {}
+      return { write = function(self, ...) for _, x in ipairs{ ... } do buf[#buf + 1] = x end return self end,
+        flush = function() end, text = function() return table.concat(buf) end }
+    end
+    local function input(line)
+      return { read = function() return line end }
+    end
+
+    it("asks before a destructive plan in an interactive run and stops on no", function()
+      local out = sink()
+      local code = small_plan():run({ dry_run = false }, { stdout = out, interactive = true, stdin = input("n") })
+      assert.are.equal(plan_mod.exit.failed, code)
+      assert.are.same({}, calls)
+      assert.matches("Apply 3 changes? [y/N] ", out.text(), 1, true)
+    end)
+
+    it("applies after yes, and without asking with --yes or when not interactive", function()
+      local code = small_plan():run({ dry_run = false }, { stdout = sink(), interactive = true, stdin = input("y") })
+      assert.are.equal(0, code)
+      assert.are.same({ "Ops", "Engineering", "Old" }, calls)
+      calls = {}
+      local out = sink()
+      small_plan():run({ dry_run = false }, { stdout = out, interactive = true, yes = true,
+        stdin = { read = function() error("asked") end } })
+      assert.are.equal(3, #calls)
+      calls = {}
+      small_plan():run({ dry_run = false }, { stdout = sink(), interactive = false,
+        stdin = { read = function() error("asked") end } })
+      assert.are.equal(3, #calls)
+    end)
+
+    it("never asks in a dry run", function()
+      local code = small_plan():run({ dry_run = true }, { stdout = sink(), interactive = true,
+        stdin = { read = function() error("asked") end } })
+      assert.are.equal(0, code)
+      assert.are.same({}, calls)
+    end)
+  end)
+
+  describe("parse_args()", function()
+    it("adds the standard options", function()
+      local opts, run = plan_mod.parse_args({ [0] = "x.lua", "f.csv", "--batch-size", "5", "--yes",
+        "--journal", "j" }, { positional = { "FILE" } })
+      assert.are.equal("f.csv", opts[1])
+      assert.are.same({ batch_size = 5, yes = true, journal = "j" }, { batch_size = run.batch_size,
+        yes = run.yes, journal = run.journal })
+    end)
+
+    it("rejects a bad batch size and --journal with --resume", function()
+      for _, argv in ipairs{ { [0] = "x", "--batch-size", "ten" }, { [0] = "x", "--batch-size", "0" },
+        { [0] = "x", "--journal", "a", "--resume", "b" } } do
+        local ok, err = pcall(plan_mod.parse_args, argv, {})
+        assert.is_false(ok)
+        assert.are.equal("invalid_argument", err.kind)
+      end
+    end)
+  end)
 end)
