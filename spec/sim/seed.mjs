@@ -3,14 +3,18 @@
 // arguments always give the same bytes. Format: README.md ("Seed files").
 //
 //   node spec/sim/seed.mjs [--users N] [--groups N] [--networks N]
-//        [--members-per-group MIN:MAX] [--big-groups N] [--rng-seed N] [--out tenant.json]
+//        [--members-per-group MIN:MAX] [--big-groups N] [--resources N] [--access-per-resource MIN:MAX]
+//        [--rng-seed N] [--out tenant.json]
+// --resources N spreads N resources evenly over the networks (default 2..8 per
+// network); --access-per-resource gives each resource MIN..MAX group edges (default 0:4).
 import { writeFileSync } from "node:fs";
 import { rng, options, intOpt } from "./lib/gen.mjs";
 
 const USAGE = "usage: node seed.mjs [--users N] [--groups N] [--networks N] [--members-per-group MIN:MAX] " +
-  "[--big-groups N] [--rng-seed N] [--out tenant.json]";
+  "[--big-groups N] [--resources N] [--access-per-resource MIN:MAX] [--rng-seed N] [--out tenant.json]";
 const o = options(process.argv.slice(2), {
   users: "2000", groups: "200", networks: "10", membersPerGroup: "1:60", bigGroups: "", rngSeed: "1", out: "",
+  resources: "", accessPerResource: "0:4",
 }, USAGE);
 const nUsers = intOpt(o, "users");
 const nGroups = intOpt(o, "groups");
@@ -21,6 +25,13 @@ if (!mm || Number(mm[1]) > Number(mm[2])) {
   process.exit(2);
 }
 const [minM, maxM] = [Number(mm[1]), Number(mm[2])];
+const am = /^(\d+):(\d+)$/.exec(o.accessPerResource);
+if (!am || Number(am[1]) > Number(am[2])) {
+  process.stderr.write("--access-per-resource takes MIN:MAX\n");
+  process.exit(2);
+}
+const [minA, maxA] = [Number(am[1]), Number(am[2])];
+const nResources = o.resources === "" ? null : intOpt(o, "resources");
 const nBig = o.bigGroups === "" ? Math.ceil(nGroups / 10) : intOpt(o, "bigGroups");
 const r = rng(intOpt(o, "rngSeed"));
 
@@ -103,11 +114,13 @@ const remoteNetworks = [];
 for (let i = 0; i < nNetworks; i++) {
   const loc = LOCATIONS[i % LOCATIONS.length];
   const resources = [];
-  for (let k = 0, n = r.int(2, 8); k < n; k++) {
+  const count = nResources === null ? r.int(2, 8)
+    : Math.floor(nResources / nNetworks) + (i < nResources % nNetworks ? 1 : 0);
+  for (let k = 0; k < count; k++) {
     resources.push({
       name: `${r.pick(["db", "wiki", "git", "ssh", "grafana", "k8s-api"])}-${i + 1}-${k + 1}`,
       address: r.chance(0.5) ? `10.${i}.${k}.0/24` : `svc${k + 1}.net${i + 1}.internal`,
-      groups: groups.length ? r.sample(groups, r.int(0, 4)).map((g) => g.name) : [],
+      groups: groups.length ? r.sample(groups, Math.min(r.int(minA, maxA), groups.length)).map((g) => g.name) : [],
     });
   }
   remoteNetworks.push({
