@@ -79,6 +79,18 @@ local function check_opts(self, fn, opts)
   return opts or {}
 end
 
+--- The connection selection of a nested definition `n` (`{ fields = ...,
+-- make_selection = fn(fields) -> selection }`): by default
+-- `edges { node { <fields> } } pageInfo { ... }`; a `make_selection` may read
+-- whole edges (e.g. `nodes: edges { ... } pageInfo { ... }`).
+-- @param n nested definition
+-- @param fields custom item fields or nil
+-- @return selection string
+function M.nested_selection(n, fields)
+  if n.make_selection then return n.make_selection(fields) end
+  return "edges { node { " .. (fields or n.fields) .. " } } " .. PAGE_INFO
+end
+
 -- The nested connections asked for by opts.include, as paginate.complete specs.
 -- opts.include: { "users", "resources" } or { users = "id email" } (custom fields).
 local function includes(self, fn, opts)
@@ -98,7 +110,7 @@ local function includes(self, fn, opts)
     specs[#specs + 1] = {
       key = name, field = n.field or name,
       get_field = self.def.get_field, id_type = self.def.get_id_type,
-      selection = "edges { node { " .. (fields or n.fields) .. " } } " .. PAGE_INFO,
+      selection = M.nested_selection(n, fields),
     }
   end
   for k, v in pairs(inc) do
@@ -512,8 +524,7 @@ function Collection:nested(id, name, opts)
   if not n then bad(self, name, "no nested connection '" .. tostring(name) .. "'") end
   local doc = "query " .. def.name .. op_name(name) .. "($id: " .. def.get_id_type
     .. ", $first: Int, $after: String) { " .. def.get_field .. "(id: $id) { " .. (n.field or name)
-    .. "(first: $first, after: $after) { edges { node { " .. (opts.fields or n.fields) .. " } } "
-    .. PAGE_INFO .. " } } }"
+    .. "(first: $first, after: $after) { " .. M.nested_selection(n, opts.fields) .. " } } }"
   local client = self.client
   local query = function(d, v)
     local data = client:query(d, v)
