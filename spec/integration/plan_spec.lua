@@ -1,0 +1,85 @@
+-- twingate.plan through the built binary: a destructive plan of declarative
+-- ops (spec/fixtures/scripts/delete-groups.lua) against the simulator.
+local sim = require "spec.support.sim"
+
+local ROOT = assert(io.popen("pwd")):read("l")
+local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
+if BIN:sub(1, 1) ~= "/" then BIN = ROOT .. "/" .. BIN end
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local s
+
+local function run(args)
+  local parts = { "env", "-u TWINGATE_NETWORK", "-u TWINGATE_DRY_RUN", "TWINGATE_ENDPOINT=" .. quote(s.url),
+    "TWINGATE_API_TOKEN=" .. quote(s.token), "TWINGATE_RATE_LIMIT=off", quote(BIN),
+    quote("spec/fixtures/scripts/delete-groups.lua") }
+  for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
+  local p = assert(io.popen(table.concat(parts, " ") .. " </dev/null 2>&1", "r"))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  return code, out
+end
+
+local function names()
+  local out = {}
+  for _, g in ipairs(s:state().tables.groups) do out[#out + 1] = g.name end
+  table.sort(out)
+  return out
+end
+
+local function writes()
+  local n = 0
+  for _, r in ipairs(s:requests()) do if r.type == "mutation" then n = n + 1 end end
+  return n
+end
+
+describe("twingate.plan #integration", function()
+  setup(function() s = sim.start{ rate_limit = "off" } end)
+  teardown(function() if s then s:stop() end end)
+  before_each(function()
+    s:clear_faults()
+    local groups = { { name = "keep" } }
+    for i = 1, 7 do groups[#groups + 1] = { name = "tmp-" .. i } end
+    s:load{ groups = groups }
+    s:reset()
+  end)
+
+  it("applies a destructive plan without asking when not interactive, batched", function()
+    local code, out = run{ "tmp-", "--batch-size", "3" }
+    assert.are.equal(0, code, out)
+    assert.are.same({ "keep" }, names())
+    assert.are.equal(3, writes())
+    assert.not_matches("[y/N]", out, 1, true)
+  end)
+
+  it("sends nothing with --dry-run", function()
+    local code, out = run{ "tmp-", "--dry-run" }
+    assert.are.equal(0, code, out)
+    assert.are.equal(0, writes())
+    assert.are.equal(8, #names())
+  end)
+
+  it("exits 3 and lists the failed change when one delete fails", function()
+    local code, out = run{ "tmp-", "--extra-id", "R3JvdXA6OTk5" }
+    assert.are.equal(3, code, out)
+    assert.matches('- delete group "extra" (id "R3JvdXA6OTk5"): ', out, 1, true)
+    assert.are.same({ "keep" }, names())
+    assert.are.equal(1, writes())
+  end)
+
+  it("exits 6 when nothing was done", function()
+    local code, out = run{ "nothing-matches", "--extra-id", "R3JvdXA6OTk5" }
+    assert.are.equal(6, code, out)
+  end)
+
+  it("counts a resent delete that finds the object gone as done", function()
+    s:fault{ match = "mutation", drop = "after", count = 1 }
+    local code, out = run{ "tmp-" }
+    assert.are.equal(0, code, out)
+    assert.are.same({ "keep" }, names())
+    assert.are.equal(2, writes())
+  end)
+end)
