@@ -381,7 +381,8 @@ const Mutation = {
     for (const k of ["allowedDomains", "deniedDomains"]) if (has(args, k)) p[k] = args[k] || [];
     if (has(args, "groups")) p.groupIds = args.groups || [];
     for (const k of ["privacyCategoryConfig", "securityCategoryConfig", "contentCategoryConfig"]) {
-      if (has(args, k)) p[k] = args[k] === null ? null : { ...(p[k] || {}), ...args[k] };
+      // a partial input keeps the stored flags; flags never set read as false (the output fields are non-null)
+      if (has(args, k)) p[k] = args[k] === null ? null : { ...DNS_CATEGORY_DEFAULTS[k], ...(p[k] || {}), ...args[k] };
     }
     return { entity: p };
   }),
@@ -677,6 +678,16 @@ const resourceFields = {
 
 const resourcesOfPrincipal = (src, args, ctx) =>
   page(ctx, ctx.store.list("resources").filter((r) => r.access.some((e) => e.principalId === src.id)), args, F.resources);
+
+const allFalse = (names) => Object.fromEntries(names.map((n) => [n, false]));
+const DNS_CATEGORY_DEFAULTS = {
+  privacyCategoryConfig: allFalse(["blockAdsAndTrackers", "blockAffiliate", "blockDisguisedTrackers"]),
+  securityCategoryConfig: allFalse(["blockCryptojacking", "blockDnsRebinding", "blockDomainGenerationAlgorithms",
+    "blockIdnHomographs", "blockNewlyRegisteredDomains", "blockParkedDomains", "blockTyposquatting",
+    "enableGoogleSafeBrowsing", "enableThreatIntelligenceFeeds"]),
+  contentCategoryConfig: allFalse(["blockAdultContent", "blockDating", "blockGambling", "blockGames", "blockPiracy",
+    "blockSocialMedia", "blockStreaming", "enableSafeSearch", "enableYoutubeRestrictedMode"]),
+};
 
 const Types = {
   User: {
