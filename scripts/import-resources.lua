@@ -1,0 +1,549 @@
+-- import-resources.lua: create or update Twingate resources from a CSV file.
+--
+-- Usage:
+--   twingate-lua scripts/import-resources.lua RESOURCES.csv [options]
+--
+-- One resource per row, upserted by (network, name). The first row names the
+-- columns; `name`, `address` and `network` are required, the others optional:
+--
+--   name,address,network,alias,protocols,groups,security_policy,tags,visible,browser_shortcut
+--   db,10.0.0.5,AWS Prod,db.corp,tcp:5432;icmp,Engineering;DBAs,Strict,env=prod;team=data,true,false
+--   "wiki, new",wiki.internal,AWS Prod,,,Everyone,,,,
+--
+--   name              resource name (names are not unique in Twingate: the key is network + name)
+--   address           IP, CIDR or DNS name
+--   network           remote network, by name
+--   alias             empty = no alias
+--   protocols         compact form: tcp:22,443,8000-8100;udp:53;icmp  ("" or all = everything,
+--                     none = nothing, tcp:all, tcp:none)
+--   groups            names of the groups with access, separated by ";" (empty = none)
+--   security_policy   by name (empty = the default policy)
+--   tags              k=v;k2=v2 (empty = none)
+--   visible           true/false (yes/no, 1/0; empty = true)
+--   browser_shortcut  true/false (empty = false)
+--   type              NetworkResource (written by export.lua; other kinds can be listed but
+--                     not created or changed by this script)
+-- A column that is absent is not managed: its value is kept on every resource.
+-- In `groups` and `tags`, a backslash takes the next character literally: `\;` is a
+-- ";" inside a name, `\=` an "=" inside a tag key or value, `\\` a backslash, `\ ` a
+-- space kept at the start or end of an item (other spaces around items are dropped).
+-- Cells that export.lua neutralised for spreadsheets (a leading ' before = + - @ TAB
+-- CR) are read back without the '. Commas, semicolons and tabs are recognised as
+-- delimiters; quoted fields, CRLF line ends and a UTF-8 BOM are fine.
+--
+-- What it does:
+--   1. Reads and checks the whole file and the tenant before any change: every bad
+--      cell, duplicate (network, name) row, unknown or ambiguous network, group or
+--      security policy is listed with FILE:LINE and nothing is changed (exit 2).
+--   2. Computes a field-level diff against each existing resource: one resourceUpdate
+--      per changed resource carrying only the changed fields, with access for groups
+--      edited through addedGroupIds/removedGroupIds (other access edges, e.g. service
+--      accounts, are left alone); one resourceCreate (with groupIds) per new resource.
+--      Unchanged resources produce no change, so a second run does nothing.
+--   3. Prints the plan and applies it in batched write requests (--batch-size
+--      mutations per request). A failed change does not stop the others; a lost
+--      response is re-checked against the server, never blindly repeated.
+--   A row whose (network, name) matches several existing resources is skipped and
+--   reported (exit 3): the script never guesses which one is meant.
+--
+-- Options:
+--   --prune        also delete the resources of the networks named in the file that
+--                  the file does not list. Destructive: an interactive run asks first
+--                  unless --yes; a non-interactive run (cron, no terminal) applies it.
+--   --dry-run      print the plan and change nothing
+--   --yes          do not ask before deleting in an interactive run
+--   --batch-size N mutations per write request (1..100, default 10)
+--   --journal FILE record every change before and after it is sent (JSON lines)
+--   --resume FILE  continue the run recorded in FILE (same CSV and options): skips
+--                  what is done, re-checks what was in flight, appends to FILE
+--   -h, --help     print this text
+--
+-- Exit codes:
+--   0  done (or nothing to do, or dry run)
+--   1  the job failed, or the confirmation prompt was answered "no"
+--   2  bad usage, a bad CSV file or unknown names; nothing was changed
+--   3  done, but some rows were skipped or some changes failed (listed)
+--   4  the API token was refused
+--   5  the API could not be reached
+--   6  nothing was done: every change failed
+local twingate = require "twingate"
+local batch = require "twingate.batch"
+local csv = require "twingate.csv"
+local errors = require "twingate.errors"
+local json = require "twingate.json"
+local log = require "twingate.log"
+local planning = require "twingate.plan"
+local protocols = require "twingate.protocols"
+
+local opts, run_opts = planning.parse_args(arg, {
+  positional = { "RESOURCES.csv" },
+  options = { { "prune" } },
+})
+local path = opts[1]
+
+local REQUIRED = { "name", "address", "network" }
+local OPTIONAL = { "alias", "protocols", "groups", "security_policy", "tags", "visible", "browser_shortcut", "type" }
+local KNOWN = {}
+for _, c in ipairs(REQUIRED) do KNOWN[c] = true end
+for _, c in ipairs(OPTIONAL) do KNOWN[c] = true end
+
+-- Trim ASCII white space only: names may contain any Unicode.
+local function trim(s)
+  return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
+end
+
+-- Split a cell on unescaped `sep` ("\\" escapes the next byte), keeping the
+-- escapes in the parts. Returns the parts or nil, message.
+local function raw_split(s, sep)
+  local parts, buf, i = {}, {}, 1
+  while i <= #s do
+    local c = s:sub(i, i)
+    if c == "\\" then
+      if i == #s then return nil, "a backslash at the end (write \\\\ for a backslash)" end
+      buf[#buf + 1] = s:sub(i, i + 1)
+      i = i + 2
+    elseif c == sep then
+      parts[#parts + 1] = table.concat(buf)
+      buf = {}
+      i = i + 1
+    else
+      buf[#buf + 1] = c
+      i = i + 1
+    end
+  end
+  parts[#parts + 1] = table.concat(buf)
+  return parts
+end
+
+-- Resolve the escapes of a part and drop unescaped white space around it.
+local function unescape(raw)
+  local buf, keep, i = {}, 0, 1
+  while i <= #raw do
+    local c = raw:sub(i, i)
+    if c == "\\" then
+      buf[#buf + 1] = raw:sub(i + 1, i + 1)
+      keep = #buf
+      i = i + 2
+    else
+      if not c:match("^[ \t\r\n]$") then
+        buf[#buf + 1] = c
+        keep = #buf
+      elseif #buf > 0 then
+        buf[#buf + 1] = c
+      end
+      i = i + 1
+    end
+  end
+  return table.concat(buf, "", 1, keep)
+end
+
+-- A `;`-separated list cell -> items (nil, message when malformed).
+local function split_list(s)
+  local parts, msg = raw_split(s, ";")
+  if not parts then return nil, msg end
+  local items = {}
+  for i, p in ipairs(parts) do items[i] = unescape(p) end
+  if #items == 1 and items[1] == "" then return {} end
+  for _, it in ipairs(items) do
+    if it == "" then return nil, "an empty item (two separators in a row, or one at the end)" end
+  end
+  return items
+end
+
+-- A tags cell `k=v;k2=v2` -> sorted `{ { key =, value = } }` (nil, message when malformed).
+local function parse_tags(s)
+  local parts, msg = raw_split(s, ";")
+  if not parts then return nil, msg end
+  local out, seen = {}, {}
+  if #parts == 1 and unescape(parts[1]) == "" then return out end
+  for _, raw in ipairs(parts) do
+    local kv = raw_split(raw, "=")
+    if #kv < 2 then return nil, "tag " .. planning.quote(unescape(raw)) .. " has no '=' (tags are k=v;k2=v2)" end
+    local k = unescape(kv[1])
+    local v = unescape(table.concat(kv, "=", 2))
+    if k == "" then return nil, "a tag with an empty key" end
+    if seen[k] then return nil, "tag key " .. planning.quote(k) .. " is given twice" end
+    seen[k] = true
+    out[#out + 1] = { key = k, value = v }
+  end
+  table.sort(out, function(a, b) return a.key < b.key end)
+  return out
+end
+
+local BOOLS = { ["true"] = true, yes = true, ["1"] = true, ["false"] = false, no = false, ["0"] = false }
+
+---------------------------------------------------------------------------
+-- 1. Read and check the file (syntax and values) before touching the network.
+---------------------------------------------------------------------------
+local rows = {}          -- { line =, name =, address =, network =, alias =, protocols =, ... }
+local bad = {}
+local function problem(line, msg) bad[#bad + 1] = { line = line, text = string.format("%s:%d: %s", path, line, msg) } end
+local has = {}           -- managed optional columns
+local content
+do
+  local f = io.open(path, "rb")
+  if not f then errors.raise("invalid_argument", "cannot open CSV file: " .. path) end
+  content = f:read("a")
+  f:close()
+  local reader = csv.reader(content, { delimiter = "auto", header = true, name = path })
+  reader:require_columns(REQUIRED)
+  local unknown = {}
+  for _, h in ipairs(reader.headers) do
+    if KNOWN[h] then has[h] = true else unknown[#unknown + 1] = planning.quote(h) end
+  end
+  if #unknown > 0 then
+    errors.raise("invalid_argument", string.format("%s:%d: unknown column%s %s (valid: %s, %s)", path,
+      reader.header_line or 1, #unknown == 1 and "" or "s", table.concat(unknown, ", "),
+      table.concat(REQUIRED, ", "), table.concat(OPTIONAL, ", ")))
+  end
+  local first_line = {}  -- network \0 name -> line
+  for row, line in reader:rows() do
+    local function cell(c) return csv.unneutralize(row[c] or "") end
+    local r = { line = line, name = cell("name"), address = trim(cell("address")), network = cell("network") }
+    if trim(r.name) == "" then problem(line, "empty name") end
+    if r.address == "" then problem(line, "empty address") end
+    if trim(r.network) == "" then problem(line, "empty network") end
+    if has.alias then
+      local a = trim(cell("alias"))
+      r.alias = a ~= "" and a or nil
+    end
+    if has.protocols then
+      local ok, p = pcall(protocols.parse, cell("protocols"))
+      if ok then
+        r.protocols, r.protocols_text = p, protocols.format(p)
+      else
+        problem(line, "protocols: " .. (errors.is(p) and p.message:gsub("^protocols%.%w+%(%): ", "") or tostring(p)))
+      end
+    end
+    if has.groups then
+      local g, msg = split_list(cell("groups"))
+      if g then
+        local set, list = {}, {}
+        for _, name in ipairs(g) do
+          if not set[name] then set[name] = true; list[#list + 1] = name end
+        end
+        r.groups = list
+      else
+        problem(line, "groups: " .. msg)
+      end
+    end
+    if has.security_policy then
+      local p = cell("security_policy")
+      r.policy = trim(p) ~= "" and p or nil
+    end
+    if has.tags then
+      local t, msg = parse_tags(cell("tags"))
+      if t then r.tags = t else problem(line, "tags: " .. msg) end
+    end
+    for _, spec in ipairs{ { "visible", "visible", true }, { "browser_shortcut", "browser_shortcut", false } } do
+      local col, default = spec[1], spec[3]
+      if has[col] then
+        local v = trim(cell(col)):lower()
+        if v == "" then r[spec[2]] = default
+        elseif BOOLS[v] ~= nil then r[spec[2]] = BOOLS[v]
+        else problem(line, col .. ": " .. planning.quote(v) .. " is not true or false") end
+      end
+    end
+    if has.type then
+      local t = trim(cell("type"))
+      r.type = t ~= "" and t or "NetworkResource"
+    else
+      r.type = "NetworkResource"
+    end
+    local key = r.network .. "\0" .. r.name
+    if first_line[key] then
+      problem(line, string.format("resource %s in network %s is listed twice (lines %d and %d)",
+        planning.quote(r.name), planning.quote(r.network), first_line[key], line))
+    else
+      first_line[key] = line
+    end
+    rows[#rows + 1] = r
+  end
+end
+
+local function fail_if_bad()
+  if #bad == 0 then return end
+  table.sort(bad, function(a, b) return a.line < b.line end)
+  local shown = {}
+  for i = 1, math.min(#bad, 50) do shown[i] = bad[i].text end
+  if #bad > 50 then shown[#shown + 1] = string.format("... and %d more", #bad - 50) end
+  errors.raise("invalid_argument", string.format("%d problem%s in %s, nothing changed:\n%s",
+    #bad, #bad == 1 and "" or "s", path, table.concat(shown, "\n")))
+end
+fail_if_bad()
+log.info(string.format("%s: %d rows", path, #rows))
+
+---------------------------------------------------------------------------
+-- 2. Read the tenant: networks, groups, policies by name; resources of the
+--    named networks with every access edge.
+---------------------------------------------------------------------------
+local tg = twingate.connect { dry_run = run_opts.dry_run }
+
+local function by_name(list)
+  local t = {}
+  for _, n in ipairs(list) do
+    local same = t[n.name]
+    if same then same[#same + 1] = n else t[n.name] = { n } end
+  end
+  return t
+end
+
+local networks = by_name(tg.remote_networks:list(nil, { fields = "id name" }))
+local groups = has.groups and by_name(tg.groups:list(nil, { fields = "id name" })) or {}
+local policies = has.security_policy and by_name(tg.security_policies:list(nil, { fields = "id name" })) or {}
+
+local function resolve(t, name, what, line)
+  local m = t[name]
+  if not m then
+    problem(line, "unknown " .. what .. " " .. planning.quote(name))
+  elseif #m > 1 then
+    local ids = {}
+    for i, x in ipairs(m) do ids[i] = x.id end
+    problem(line, string.format("%s %s is ambiguous: %d have this name (%s)", what, planning.quote(name), #m,
+      table.concat(ids, ", ")))
+  else
+    return m[1]
+  end
+end
+
+local network_ids, network_order = {}, {}
+for _, r in ipairs(rows) do
+  local n = resolve(networks, r.network, "remote network", r.line)
+  if n then
+    r.network_id = n.id
+    if not network_ids[n.id] then network_ids[n.id] = n; network_order[#network_order + 1] = n.id end
+  end
+  if r.groups then
+    r.group_ids = {}
+    for _, g in ipairs(r.groups) do
+      local x = resolve(groups, g, "group", r.line)
+      if x then r.group_ids[#r.group_ids + 1] = x.id end
+    end
+  end
+  if r.policy then
+    local p = resolve(policies, r.policy, "security policy", r.line)
+    if p then r.policy_id = p.id end
+  end
+end
+fail_if_bad()
+
+local RESOURCE_FIELDS = "__typename id name address { value } alias isVisible isBrowserShortcutEnabled "
+  .. "protocols { allowIcmp tcp { policy ports { start end } } udp { policy ports { start end } } } "
+  .. "remoteNetwork { id name } securityPolicy { id name } tags { key value }"
+
+local existing = {}      -- network id \0 name -> { resources }
+local existing_list = {}
+if #network_order > 0 then
+  existing_list = tg.resources:list({ remoteNetworkId = { ["in"] = network_order } },
+    { fields = RESOURCE_FIELDS, include = { access = "__typename ... on Group { id name } ... on ServiceAccount { id name }" } })
+end
+for _, res in ipairs(existing_list) do
+  local key = res.remoteNetwork.id .. "\0" .. res.name
+  local same = existing[key]
+  if same then same[#same + 1] = res else existing[key] = { res } end
+end
+
+---------------------------------------------------------------------------
+-- 3. The plan.
+---------------------------------------------------------------------------
+local plan = planning.new {
+  title = "Resource import from " .. path .. (opts.prune and " (with --prune)" or ""),
+  fingerprint = planning.hash(table.concat({ "import-resources", content, tostring(opts.prune) }, "\0")),
+}
+local skipped = {}
+local null = json.null
+
+local function is_null(v) return v == nil or v == null end
+
+local function tags_text(list)
+  local parts = {}
+  for _, kv in ipairs(is_null(list) and {} or list) do parts[#parts + 1] = kv.key .. "=" .. kv.value end
+  table.sort(parts)
+  if #parts == 0 then return nil end
+  return table.concat(parts, ";")
+end
+
+local function tags_input(list)
+  local a = json.array()
+  for i, kv in ipairs(list) do a[i] = { key = kv.key, value = kv.value } end
+  return a
+end
+
+local function label(r) return r.name end
+
+for _, r in ipairs(rows) do
+  local key = r.network_id .. "\0" .. r.name
+  local matches = existing[key]
+  local change_key = "resource " .. r.network_id .. " " .. r.name
+  if matches and #matches > 1 then
+    local ids = {}
+    for i, m in ipairs(matches) do ids[i] = m.id end
+    skipped[#skipped + 1] = { line = r.line, name = r.name, network = r.network,
+      reason = string.format("%d resources have this name in this network (%s); rename or delete one",
+        #matches, table.concat(ids, ", ")) }
+  elseif matches then
+    local cur = matches[1]
+    local changes, input = {}, {}
+    local function scalar(field, before, after, arg, value)
+      if before ~= after then
+        changes[#changes + 1] = { field = field, before = before, after = after }
+        input[arg] = value
+      end
+    end
+    local cur_addr = type(cur.address) == "table" and cur.address.value or nil
+    scalar("address", cur_addr, r.address, "address", r.address)
+    if has.alias then
+      local before = not is_null(cur.alias) and cur.alias or nil
+      scalar("alias", before, r.alias, "alias", r.alias or null)
+    end
+    if has.protocols then
+      local before = protocols.format(not is_null(cur.protocols) and cur.protocols or nil)
+      scalar("protocols", before, r.protocols_text, "protocols", r.protocols)
+    end
+    if has.security_policy then
+      local sp = not is_null(cur.securityPolicy) and cur.securityPolicy or nil
+      if (sp and sp.id) ~= r.policy_id then
+        changes[#changes + 1] = { field = "security_policy", before = sp and sp.name or nil, after = r.policy }
+        input.securityPolicyId = r.policy_id or null
+      end
+    end
+    if has.tags then
+      local before, after = tags_text(cur.tags), tags_text(r.tags)
+      scalar("tags", before, after, "tags", tags_input(r.tags))
+    end
+    if has.visible then scalar("visible", cur.isVisible ~= false, r.visible, "isVisible", r.visible) end
+    if has.browser_shortcut then
+      scalar("browser_shortcut", cur.isBrowserShortcutEnabled == true, r.browser_shortcut,
+        "isBrowserShortcutEnabled", r.browser_shortcut)
+    end
+    if has.groups then
+      local current = {}
+      for _, e in ipairs(cur.access or {}) do
+        local p = e.principal
+        if type(p) == "table" and p.__typename == "Group" then current[p.id] = p.name end
+      end
+      local want = {}
+      local added_ids, added, removed_ids, removed = {}, {}, {}, {}
+      for i, id in ipairs(r.group_ids) do
+        want[id] = true
+        if not current[id] then added_ids[#added_ids + 1] = id; added[#added + 1] = r.groups[i] end
+      end
+      local cur_ids = {}
+      for id in pairs(current) do cur_ids[#cur_ids + 1] = id end
+      table.sort(cur_ids)
+      for _, id in ipairs(cur_ids) do
+        if not want[id] then removed_ids[#removed_ids + 1] = id; removed[#removed + 1] = current[id] end
+      end
+      if #added_ids > 0 or #removed_ids > 0 then
+        changes[#changes + 1] = { field = "groups", added = added, removed = removed }
+        if #added_ids > 0 then input.addedGroupIds = added_ids end
+        if #removed_ids > 0 then input.removedGroupIds = removed_ids end
+      end
+    end
+    if #changes > 0 then
+      if cur.__typename and cur.__typename ~= "NetworkResource" then
+        skipped[#skipped + 1] = { line = r.line, name = r.name, network = r.network,
+          reason = "is a " .. cur.__typename .. "; this script changes network resources only" }
+      else
+        plan:add {
+          kind = "resource", action = "update", name = label(r), id = cur.id, key = change_key,
+          changes = changes, line = r.line,
+          op = batch.op(tg.resources, "update", cur.id, input),
+        }
+      end
+    end
+  elseif r.type ~= "NetworkResource" then
+    skipped[#skipped + 1] = { line = r.line, name = r.name, network = r.network,
+      reason = "cannot create a " .. r.type .. " (this script creates network resources only)" }
+  else
+    local input = { name = r.name, address = r.address, remoteNetworkId = r.network_id }
+    local changes = { { field = "network", before = nil, after = r.network },
+      { field = "address", before = nil, after = r.address } }
+    if r.alias then input.alias = r.alias; changes[#changes + 1] = { field = "alias", after = r.alias } end
+    if r.protocols then
+      input.protocols = r.protocols
+      changes[#changes + 1] = { field = "protocols", after = r.protocols_text }
+    end
+    if r.policy_id then
+      input.securityPolicyId = r.policy_id
+      changes[#changes + 1] = { field = "security_policy", after = r.policy }
+    end
+    if r.tags and #r.tags > 0 then
+      input.tags = tags_input(r.tags)
+      changes[#changes + 1] = { field = "tags", after = tags_text(r.tags) }
+    end
+    if r.visible ~= nil then input.isVisible = r.visible end
+    if r.browser_shortcut ~= nil then input.isBrowserShortcutEnabled = r.browser_shortcut end
+    if r.group_ids and #r.group_ids > 0 then
+      input.groupIds = r.group_ids
+      changes[#changes + 1] = { field = "groups", added = r.groups, removed = {} }
+    end
+    plan:add {
+      kind = "resource", action = "create", name = label(r), key = change_key, changes = changes, line = r.line,
+      op = batch.op(tg.resources, "create", nil, input),
+    }
+  end
+end
+
+if opts.prune then
+  local listed = {}
+  for _, r in ipairs(rows) do listed[r.network_id .. "\0" .. r.name] = true end
+  local doomed = {}
+  for _, res in ipairs(existing_list) do
+    if not listed[res.remoteNetwork.id .. "\0" .. res.name] then doomed[#doomed + 1] = res end
+  end
+  table.sort(doomed, function(a, b)
+    if a.remoteNetwork.name ~= b.remoteNetwork.name then return a.remoteNetwork.name < b.remoteNetwork.name end
+    if a.name ~= b.name then return a.name < b.name end
+    return a.id < b.id
+  end)
+  for _, res in ipairs(doomed) do
+    plan:add {
+      kind = "resource", action = "delete", name = res.name, id = res.id, key = "resource delete " .. res.id,
+      changes = { { field = "network", before = res.remoteNetwork.name, after = nil } },
+      op = batch.op(tg.resources, "delete", res.id),
+    }
+  end
+end
+
+---------------------------------------------------------------------------
+-- 4. Show, apply, report.
+---------------------------------------------------------------------------
+if plan:is_empty() then
+  io.stdout:write("No changes: Twingate already matches ", path, ".\n")
+end
+run_opts.dry_run = tg.dry_run
+run_opts.on_result = function(change, ok, res)
+  if ok then
+    log.info(string.format("%s resource %s: done", change.action, planning.quote(change.name)))
+  else
+    log.error(string.format("%s resource %s failed: %s", change.action, planning.quote(change.name), tostring(res)))
+  end
+end
+local code, report = plan:run(tg, run_opts)
+
+local out = {}
+if (report.failed or 0) + (report.unknown or 0) > 0 then
+  out[#out + 1] = "Rows not applied:"
+  for _, f in ipairs(report.failures or {}) do
+    local c = f.change
+    out[#out + 1] = string.format("  %s %s resource %s: %s", c.line and (path .. ":" .. c.line) or "(prune)",
+      c.action, planning.quote(c.name), (tostring(f.error):gsub("[\r\n]+", " ")))
+  end
+  for _, u in ipairs(report.unknowns or {}) do
+    local c = u.change
+    out[#out + 1] = string.format("  %s %s resource %s: unknown outcome: %s",
+      c.line and (path .. ":" .. c.line) or "(prune)", c.action, planning.quote(c.name),
+      (tostring(u.reason or u.error):gsub("[\r\n]+", " ")))
+  end
+end
+out[#out + 1] = string.format("Rows skipped: %d", #skipped)
+table.sort(skipped, function(a, b) return a.line < b.line end)
+for _, s in ipairs(skipped) do
+  out[#out + 1] = string.format("  %s:%d: resource %s in network %s: %s", path, s.line, planning.quote(s.name),
+    planning.quote(s.network), s.reason)
+end
+io.stdout:write(table.concat(out, "\n"), "\n")
+
+if code == twingate.exit.ok and #skipped > 0 then return twingate.exit.partial end
+return code
