@@ -232,6 +232,161 @@ describe("twingate.collections", function()
     end)
   end)
 
+  describe("get_many()", function()
+    local function responder(existing)
+      return function(body)
+        local info = graphql.inspect(body.query)
+        local data = {}
+        for _, f in ipairs(info.fields) do
+          local id = body.variables["id" .. f.key:match("%d+$")]
+          data[f.key] = existing[id] and { id = id, name = existing[id] } or json.null
+        end
+        return { data = data }
+      end
+    end
+
+    it("fetches batch_size ids per request, keeps the order and gives nil for missing ids", function()
+      local tg, t = connect(responder({ G1 = "a", G2 = "b", G4 = "d", G5 = "e" }))
+      local got = tg.groups:get_many({ "G1", "G2", "G3", "G4", "G5" }, { batch_size = 2 })
+      assert.equals(5, got.n)
+      assert.equals("a", got[1].name)
+      assert.equals("b", got[2].name)
+      assert.is_nil(got[3])
+      assert.equals("d", got[4].name)
+      assert.equals("e", got[5].name)
+      assert.equals(3, #t.requests)
+      local r = t.requests[1]
+      assert.equals("GetManyGroups", r.info.name)
+      assert.equals(2, #r.info.fields)
+      assert.equals("ID!", r.info.variables.id0)
+      assert.same({ id0 = "G1", id1 = "G2" }, r.variables)
+    end)
+
+    it("asks for a repeated id once and returns the same node at each place", function()
+      local tg, t = connect(responder({ G1 = "a" }))
+      local got = tg.groups:get_many({ "G1", "G1" })
+      assert.equals(1, #t.requests[1].info.fields)
+      assert.equals(got[1], got[2])
+    end)
+
+    it("keeps the other nodes when the server answers a missing id with an error", function()
+      local tg = connect(function()
+        return { data = { g0 = { id = "G1", name = "a" }, g1 = json.null },
+          errors = { { message = "Group with id 'G9' does not exist" } } }
+      end)
+      local got = tg.groups:get_many({ "G1", "G9" })
+      assert.equals("a", got[1].name)
+      assert.is_nil(got[2])
+    end)
+
+    it("raises other GraphQL errors", function()
+      local tg = connect(function() return { data = json.null, errors = { { message = "boom" } } } end)
+      local ok, err = pcall(tg.groups.get_many, tg.groups, { "G1" })
+      assert.is_false(ok)
+      assert.equals("graphql", err.kind)
+    end)
+
+    it("completes included connections of every fetched node", function()
+      local tg, t = connect(function(body)
+        local info = graphql.inspect(body.query)
+        if info.name == "GetManyGroups" then
+          return { data = { g0 = { id = "G1", users = conn({ { id = "U1" } }, true, "1") } } }
+        end
+        return { data = { n0 = { users = conn({ { id = "U2" } }, false, "2") } } }
+      end)
+      local got = tg.groups:get_many({ "G1" }, { include = { "users" } })
+      assert.equals(2, #got[1].users)
+      assert.equals("U2", got[1].users[2].id)
+      assert.equals("Int", t.requests[1].info.variables.first)
+      assert.equals(2, #t.requests)
+    end)
+
+    it("refuses a list holding a non-id without sending anything", function()
+      local tg, t = connect(function() error("no request expected") end)
+      local ok, err = pcall(tg.groups.get_many, tg.groups, { "G1", 5 })
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.equals(0, #t.requests)
+    end)
+  end)
+
+  describe("kinds without a filter, a get field or a paged list", function()
+    it("find() compares names client-side when the list takes no filter", function()
+      local tg, t = connect(function()
+        return { data = { webhooks = conn({ { id = "W1", name = "a" }, { id = "W2", name = "b" }, { id = "W3", name = "b" } }) } }
+      end)
+      assert.equals("W1", tg.webhooks:find("a").id)
+      assert.is_nil(t.requests[1].variables.filter)
+      assert.is_nil(tg.webhooks:find("c"))
+      local ok, err = pcall(tg.webhooks.find, tg.webhooks, "b")
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.matches("W2, W3", err.message)
+    end)
+
+    it("get() refuses a kind the API cannot look up by id", function()
+      local tg, t = connect(function() error("no request expected") end)
+      local ok, err = pcall(tg.serial_numbers.get, tg.serial_numbers, "S1")
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      ok, err = pcall(tg.access_requests.find, tg.access_requests, "x")
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.equals(0, #t.requests)
+    end)
+
+    it("each() reads a plain list in one request, skipping null items", function()
+      local tg, t = connect(function()
+        return { data = { dnsFilteringProfiles = { { id = "D1", name = "a", priority = 1 }, json.null } } }
+      end)
+      local list = tg.dns_filtering_profiles:list()
+      assert.equals(1, #list)
+      assert.equals(1, #t.requests)
+      assert.is_nil(t.requests[1].info.variables.after)
+      local ok, err = pcall(tg.dns_filtering_profiles.list, tg.dns_filtering_profiles, { name = { eq = "a" } })
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+    end)
+
+    it("each() of a plain list with include reads the full objects through get_many", function()
+      local tg, t = connect(function(body)
+        local info = graphql.inspect(body.query)
+        if info.name == "ListDnsFilteringProfiles" then
+          return { data = { dnsFilteringProfiles = { { id = "D1" }, { id = "D2" } } } }
+        end
+        return { data = { g0 = { id = "D1", fallbackMethod = "AUTO", groups = conn({ { id = "G1" } }) },
+          g1 = { id = "D2", fallbackMethod = "STRICT", groups = conn({}) } } }
+      end)
+      local list = tg.dns_filtering_profiles:list(nil, { include = { "groups" } })
+      assert.equals(2, #list)
+      assert.equals("STRICT", list[2].fallbackMethod)
+      assert.equals("G1", list[1].groups[1].id)
+      assert.equals("GetManyDnsFilteringProfiles", t.requests[2].info.name)
+      assert.equals(2, #t.requests)
+    end)
+  end)
+
+  describe("_operation() and _id_operation()", function()
+    it("build the special mutation from argument types and return the entity", function()
+      local tg, t = connect(function() return { data = { deviceBlock = { ok = true, entity = { id = "D1", activeState = "BLOCKED" } } } } end)
+      local d = tg.devices:_id_operation("block", { field = "deviceBlock" }, "D1", nil, { fields = "id activeState" })
+      assert.equals("BLOCKED", d.activeState)
+      local r = t.requests[1]
+      assert.equals("DeviceBlock", r.info.name)
+      assert.equals("ID!", r.info.variables.id)
+      assert.matches("entity { id activeState }", r.query, 1, true)
+    end)
+
+    it("send nothing in a dry run and return a placeholder with the id", function()
+      local tg, t = connect(function() error("no request expected") end, { dry_run = true })
+      log.configure{ level = "quiet" }
+      local d = tg.devices:block("D1")
+      assert.is_true(d.dry_run)
+      assert.equals("D1", d.id)
+      assert.equals(0, #t.requests)
+    end)
+  end)
+
   describe("parse_time()", function()
     it("reads ISO 8601 UTC times independently of the local zone", function()
       assert.equals(0, collections.parse_time("1970-01-01T00:00:00Z"))
