@@ -1,0 +1,307 @@
+-- offboard-users.lua: offboard the users listed in a CSV file: remove them from
+-- every group, block (or archive) their devices, and disable (or delete) them.
+--
+-- Usage:
+--   twingate-lua scripts/offboard-users.lua EMAILS.csv [options]
+--
+-- The CSV has one user per row in a column named `email` (change it with
+-- --email-column); emails match case-insensitively. Other columns are ignored:
+--
+--   email,reason
+--   ada@example.com,left 2024-05-31
+--   "Bob.Smith@Example.com","contract ended, see HR-1234"
+--
+-- Commas, semicolons and tabs are recognised as delimiters; quoted fields, CRLF
+-- line ends and a UTF-8 BOM are fine.
+--
+-- What it does:
+--   1. Reads and checks the whole file first: an empty or invalid email stops
+--      the job with FILE:LINE and nothing is changed. Duplicates are merged.
+--   2. Reads every user, then the listed users' groups and devices.
+--   3. Plans, per group: one groupUpdate removing all the listed users who are
+--      members (groups of type SYNCED are managed by the identity provider and
+--      cannot be edited: they are reported; the SYSTEM group "Everyone" is left
+--      alone); per device: block it (deviceBlock), or archive it with
+--      --archive-devices (deviceArchive); per user: disable it (userDetailsUpdate
+--      state DISABLED), or delete it with --delete-users (userDelete).
+--      What is already done is not planned again: blocked or archived devices
+--      stay as they are (blocking never un-archives), disabled users stay
+--      disabled, so a second run changes nothing.
+--   4. Prints the plan. An interactive run asks before applying (unless --yes);
+--      cron runs (no terminal) do not ask. Changes go in batched write requests
+--      (--batch-size per request); one failure does not stop the others.
+--   5. Prints a summary: what was done, what failed, unknown emails, synced
+--      group memberships left in place.
+--
+-- With --delete-users a re-run reports the deleted users as unknown emails.
+--
+-- Options:
+--   --email-column NAME   the column with the user's email (default: email)
+--   --delimiter D         ",", ";", "tab" or "auto" (default: auto, from the header)
+--   --archive-devices     archive the users' devices instead of blocking them
+--   --delete-users        delete the users instead of disabling them
+--   --dry-run             print the plan and change nothing
+--   --yes                 do not ask before applying in an interactive run
+--   --batch-size N        changes per write request (1..100, default 10)
+--   --journal FILE        record every change before and after it is sent (JSON
+--                         lines), so that a killed run can be resumed
+--   --resume FILE         continue the run recorded in FILE (same CSV and
+--                         options): skips what is done, re-checks what was in
+--                         flight, and appends to FILE
+--   -h, --help            print this text
+--
+-- Exit codes:
+--   0  done (or nothing to do)
+--   1  the job failed, or the confirmation prompt was answered "no" (nothing changed)
+--   2  bad usage, a bad CSV file, or a journal that does not match; nothing changed
+--   3  done, but some emails match no user, some users stay in SYNCED groups,
+--      or some changes failed (the summary lists them)
+--   4  the API token was refused
+--   5  the API could not be reached
+--   6  nothing was done: every change failed
+local twingate = require "twingate"
+local batch = require "twingate.batch"
+local errors = require "twingate.errors"
+local log = require "twingate.log"
+local planning = require "twingate.plan"
+
+local opts, run_opts = planning.parse_args(arg, {
+  positional = { "EMAILS.csv" },
+  options = {
+    { "email-column", value = "NAME", default = "email" },
+    { "delimiter", value = "D", default = "auto" },
+    { "archive-devices" },
+    { "delete-users" },
+  },
+})
+
+local path = opts[1]
+local email_col = opts["email-column"]
+local delimiters = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
+local delimiter = delimiters[opts.delimiter]
+if not delimiter then
+  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. opts.delimiter .. ")")
+end
+local archive, delete_users = opts["archive-devices"], opts["delete-users"]
+
+local function trim(s)
+  return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
+end
+
+local function valid_email(s)
+  return #s <= 320 and s:match("^[^%s@%c]+@[^%s@%c]+%.[^%s@%c]+$") ~= nil
+end
+
+---------------------------------------------------------------------------
+-- 1. Read and check the whole file.
+---------------------------------------------------------------------------
+local emails = {}      -- lower email -> { email = spelling, line = n }
+local order = {}
+local rows, duplicates = 0, 0
+do
+  local reader = twingate.csv.open(path, { delimiter = delimiter, header = true, name = path })
+  reader:require_columns { email_col }
+  local bad = {}
+  for row, line in reader:rows() do
+    rows = rows + 1
+    local email = trim(row[email_col] or "")
+    if email == "" then
+      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, email_col)
+    elseif not valid_email(email) then
+      bad[#bad + 1] = string.format("%s:%d: invalid email %s", path, line, planning.quote(email))
+    else
+      local key = email:lower()
+      if emails[key] then
+        duplicates = duplicates + 1
+      else
+        emails[key] = { email = email, line = line }
+        order[#order + 1] = key
+      end
+    end
+  end
+  if #bad > 0 then
+    local shown = {}
+    for i = 1, math.min(#bad, 20) do shown[i] = bad[i] end
+    if #bad > 20 then shown[#shown + 1] = string.format("... and %d more", #bad - 20) end
+    errors.raise("invalid_argument", string.format("%d invalid row%s, nothing changed:\n%s",
+      #bad, #bad == 1 and "" or "s", table.concat(shown, "\n")))
+  end
+end
+log.info(string.format("%s: %d rows, %d users, %d duplicate rows merged", path, rows, #order, duplicates))
+
+---------------------------------------------------------------------------
+-- 2. Read the users, then the listed users' groups and devices.
+---------------------------------------------------------------------------
+local tg = twingate.connect { dry_run = run_opts.dry_run }
+
+local by_email = {}   -- lower email -> user, or false when several users have it
+if #order > 0 then
+  for u in tg.users:each(nil, { fields = "id email" }) do
+    if type(u.email) == "string" then
+      local key = u.email:lower()
+      if emails[key] then
+        if by_email[key] == nil then by_email[key] = u else by_email[key] = false end
+      end
+    end
+  end
+end
+
+local unknown, ambiguous, ids = {}, {}, {}
+for _, key in ipairs(order) do
+  local u = by_email[key]
+  if u then
+    ids[#ids + 1] = u.id
+  elseif u == false then
+    ambiguous[#ambiguous + 1] = emails[key]
+  else
+    unknown[#unknown + 1] = emails[key]
+  end
+end
+
+local users = {}
+if #ids > 0 then
+  local got = tg.users:get_many(ids, {
+    fields = "id email state",
+    include = { groups = "id name type", devices = "id name activeState serialNumber" },
+  })
+  for i = 1, #ids do
+    if got[i] then users[#users + 1] = got[i] end
+  end
+end
+
+---------------------------------------------------------------------------
+-- 3. Plan.
+---------------------------------------------------------------------------
+local fingerprint
+do
+  local f = assert(io.open(path, "rb"))
+  local content = f:read("a")
+  f:close()
+  fingerprint = planning.hash(table.concat({ "offboard-users", content, email_col, opts.delimiter,
+    tostring(archive), tostring(delete_users) }, "\0"))
+end
+local plan = planning.new { title = "Offboarding from " .. path, fingerprint = fingerprint }
+
+-- Groups: one change per group with every listed member.
+local groups, group_order = {}, {}
+local synced = {}   -- { group =, email = }
+for _, u in ipairs(users) do
+  for _, g in ipairs(u.groups or {}) do
+    if g.type == "SYNCED" then
+      synced[#synced + 1] = { group = g.name, email = u.email }
+    elseif g.type == "SYSTEM" then
+      log.debug(string.format("group %s is a system group; %s stays in it", planning.quote(g.name), u.email))
+    else
+      local e = groups[g.id]
+      if not e then
+        e = { group = g, ids = {}, labels = {} }
+        groups[g.id] = e
+        group_order[#group_order + 1] = g.id
+      end
+      e.ids[#e.ids + 1] = u.id
+      e.labels[#e.labels + 1] = u.email
+    end
+  end
+end
+for _, gid in ipairs(group_order) do
+  local e = groups[gid]
+  plan:add {
+    kind = "group", action = "update", name = e.group.name, id = gid, key = "group " .. gid,
+    changes = { { field = "members", added = {}, removed = e.labels } },
+    op = batch.op(tg.groups, "update", gid, { removedUserIds = e.ids }),
+  }
+end
+
+-- Devices.
+local device_target = archive and "ARCHIVED" or "BLOCKED"
+local device_field = archive and "deviceArchive" or "deviceBlock"
+for _, u in ipairs(users) do
+  for _, d in ipairs(u.devices or {}) do
+    local st = d.activeState
+    if st ~= "ARCHIVED" and st ~= device_target then
+      plan:add {
+        kind = "device", action = "update", id = d.id, key = "device " .. d.id,
+        name = string.format("%s of %s", d.name or d.serialNumber or "(unnamed)", u.email),
+        changes = { { field = "activeState", before = st, after = device_target } },
+        op = { field = device_field, args = { id = d.id }, types = { id = "ID!" }, idempotent = true,
+          selection = "ok error entity { id activeState }" },
+      }
+    end
+  end
+end
+
+-- Users last: a deleted user cannot be edited any more.
+for _, u in ipairs(users) do
+  if delete_users then
+    plan:add { kind = "user", action = "delete", name = u.email, id = u.id, key = "user " .. u.id,
+      op = batch.op(tg.users, "delete", u.id) }
+  elseif u.state ~= "DISABLED" then
+    plan:add {
+      kind = "user", action = "update", name = u.email, id = u.id, key = "user " .. u.id,
+      changes = { { field = "state", before = u.state, after = "DISABLED" } },
+      op = batch.op(tg.users, "update", u.id, { state = "DISABLED" }),
+    }
+  end
+end
+
+-- Every offboarding change cuts someone off: an interactive run always asks.
+plan.is_destructive = function(self) return not self:is_empty() end
+
+---------------------------------------------------------------------------
+-- 4. Show, apply, report.
+---------------------------------------------------------------------------
+local dry_run = tg.dry_run
+run_opts.dry_run = dry_run
+run_opts.on_result = function(change, ok, res)
+  if ok then
+    log.info(string.format("%s %s %s: done", change.action, change.kind, planning.quote(change.name)))
+  else
+    log.error(string.format("%s %s %s failed: %s", change.action, change.kind, planning.quote(change.name),
+      tostring(res)))
+  end
+end
+local code, report = plan:run(tg, run_opts)
+
+local n = { group = 0, removed = 0, device = 0, user = 0 }
+for _, r in ipairs(report.results or {}) do
+  if r.status == "applied" or (dry_run and r.status == "planned") then
+    local c = r.change
+    n[c.kind] = n[c.kind] + 1
+    if c.kind == "group" then n.removed = n.removed + #c.changes[1].removed end
+  end
+end
+local out = { "" }
+out[#out + 1] = dry_run and "Summary (dry run, nothing changed):" or "Summary:"
+out[#out + 1] = string.format("  users: %d listed, %d found", #order, #users)
+out[#out + 1] = string.format("  group memberships %s: %d (in %d groups)", dry_run and "to remove" or "removed",
+  n.removed, n.group)
+out[#out + 1] = string.format("  devices %s: %d", (dry_run and "to " or "") .. (archive and
+  (dry_run and "archive" or "archived") or (dry_run and "block" or "blocked")), n.device)
+out[#out + 1] = string.format("  users %s: %d", (dry_run and "to " or "") .. (delete_users and
+  (dry_run and "delete" or "deleted") or (dry_run and "disable" or "disabled")), n.user)
+if #unknown > 0 then
+  out[#out + 1] = string.format("  unknown emails (no such user%s): %d", delete_users and ", or deleted already" or "",
+    #unknown)
+  for _, e in ipairs(unknown) do
+    out[#out + 1] = string.format("    %s:%d: %s", path, e.line, planning.quote(e.email))
+  end
+end
+if #ambiguous > 0 then
+  out[#out + 1] = string.format("  emails of several users (skipped): %d", #ambiguous)
+  for _, e in ipairs(ambiguous) do
+    out[#out + 1] = string.format("    %s:%d: %s", path, e.line, planning.quote(e.email))
+  end
+end
+if #synced > 0 then
+  out[#out + 1] = string.format("  memberships of SYNCED groups left in place (remove them in the identity provider): %d",
+    #synced)
+  for _, s in ipairs(synced) do
+    out[#out + 1] = string.format("    %s in %s", planning.quote(s.email), planning.quote(s.group))
+  end
+end
+io.stdout:write(table.concat(out, "\n"), "\n")
+
+if code == twingate.exit.ok and (#unknown > 0 or #ambiguous > 0 or #synced > 0) then
+  return twingate.exit.partial
+end
+return code
