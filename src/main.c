@@ -70,11 +70,13 @@ static const char help_text[] =
     "\n"
     "Exit codes:\n"
     "  0  done\n"
-    "  1  the script failed (uncaught error, GraphQL error, failed mutation)\n"
+    "  1  the script failed (uncaught error, GraphQL error, failed mutation),\n"
+    "     or the admin declined at the confirmation prompt\n"
     "  2  usage, configuration or input error (bad flag, missing setting, malformed CSV)\n"
     "  3  partial: the job finished but skipped rows or some changes failed\n"
     "  4  authentication failed (401/403)\n"
     "  5  the API could not be reached or kept failing (transport, HTTP 5xx, rate limit)\n"
+    "  6  nothing done: every change a bulk job attempted failed\n"
     "\n"
     "Logs go to stderr, results to stdout.\n";
 
