@@ -151,6 +151,24 @@ describe("twingate", function()
     end)
   end)
 
+  describe("events_sync_oidc_provider_url()", function()
+    it("reads the scalar root field", function()
+      local tg, t = connect({ { data = { eventsSyncOidcProviderUrl = "https://oidc.example/x" } } })
+      assert.equals("https://oidc.example/x", tg:events_sync_oidc_provider_url())
+      assert.matches("eventsSyncOidcProviderUrl", t.requests[1].query)
+    end)
+  end)
+
+  describe("collections", function()
+    it("makes a collection for every kind in twingate.kinds", function()
+      local tg = connect({})
+      for name in pairs(twingate.kinds) do
+        assert.is_table(tg[name], name)
+        assert.is_function(tg[name].each, name)
+      end
+    end)
+  end)
+
   describe("mutate()", function()
     local DEL = "mutation GroupDelete($id: ID!) { groupDelete(id: $id) { ok error } }"
 
