@@ -1,0 +1,248 @@
+-- scripts/trust-devices.lua through the built binary against the simulator:
+-- registration and trust end states, serial normalisation, batched writes,
+-- unmatched serials, untrust, dry run, idempotence, bad CSVs, hostile values,
+-- injected failures.
+local sim = require "spec.support.sim"
+local h = require "spec.fixtures.ops.helper"
+
+local SCRIPT = "scripts/trust-devices.lua"
+local s
+
+local function trust(csv_text, ...)
+  local path = h.write_file(h.tmpname(".csv"), csv_text)
+  local code, out, err = h.run(s, { SCRIPT, path, ... })
+  return code, out, err, path
+end
+
+local function state()
+  local t = s:state().tables
+  local registered = {}
+  for _, sn in ipairs(t.serialNumbers or {}) do registered[#registered + 1] = sn.serialNumber end
+  table.sort(registered)
+  return h.by(t.devices, "name"), registered
+end
+
+local function seed()
+  local devices = {
+    { user = "ann@example.com", name = "ann-mac", serialNumber = "C02XK1ZZJG5H", isTrusted = false },
+    { user = "ann@example.com", name = "ann-old", serialNumber = "OLD0001", isTrusted = true },
+    { user = "bob@example.com", name = "bob-mac", serialNumber = "FVFZQ3ABCDEF", isTrusted = false },
+    { user = "bob@example.com", name = "bob-trusted", serialNumber = "TRUSTED1", isTrusted = true },
+    { user = "bob@example.com", name = "no-serial", isTrusted = false },
+  }
+  for i = 1, 25 do
+    devices[#devices + 1] = { user = "bob@example.com", name = string.format("fleet-%02d", i),
+      serialNumber = string.format("FLEET%02d", i), isTrusted = false }
+  end
+  return {
+    users = { { email = "ann@example.com" }, { email = "bob@example.com" } },
+    devices = devices,
+    serialNumbers = { "OLD0001", "TRUSTED1" },
+  }
+end
+
+describe("scripts/trust-devices.lua #integration", function()
+  setup(function()
+    s = sim.start{ rate_limit = "off", page_max = 100 }
+  end)
+
+  teardown(function()
+    if s then s:stop() end
+  end)
+
+  before_each(function()
+    s:clear_faults()
+    s:load(seed())
+    s:reset()
+  end)
+
+  describe("trusting", function()
+    it("registers new serials and trusts the matching devices, ignoring case and outer spaces", function()
+      local code, out, err = trust(h.csv({ "serial" }, { { "  c02xk1zzjg5h\t" }, { "FVFZQ3ABCDEF" }, { "TRUSTED1" } }))
+      assert.are.equal(0, code, out .. err)
+      local dev, registered = state()
+      assert.is_true(dev["ann-mac"].isTrusted)
+      assert.is_true(dev["bob-mac"].isTrusted)
+      assert.is_true(dev["bob-trusted"].isTrusted)
+      assert.is_false(dev["fleet-01"].isTrusted)
+      -- registered with the device's own spelling, so Twingate's exact matching works
+      assert.are.same({ "C02XK1ZZJG5H", "FVFZQ3ABCDEF", "OLD0001", "TRUSTED1" }, registered)
+      assert.matches("serials registered: 2", out, 1, true)
+      assert.matches("devices trusted: 2, untrusted: 0", out, 1, true)
+      assert.matches("serials with no matching device: 0", out, 1, true)
+    end)
+
+    it("registers all serials in one serialNumbersCreate and batches the device updates", function()
+      local rows = {}
+      for i = 1, 25 do rows[i] = { string.format("fleet%02d", i) } end
+      local code, out, err = trust(h.csv({ "serial" }, rows))
+      assert.are.equal(0, code, out .. err)
+      local writes = h.count(s, "mutation")
+      assert.are.equal(3, writes)   -- 26 changes (1 registration + 25 devices), 10 per request
+      assert.are.equal(1, select(2, h.count(s, "mutation", "serialNumbersCreate")))
+      assert.are.equal(25, select(2, h.count(s, "mutation", "deviceUpdate")))
+      assert.is_true(h.count(s, "query") <= 2)   -- devices page + serial numbers page
+      local dev = state()
+      for i = 1, 25 do assert.is_true(dev[string.format("fleet-%02d", i)].isTrusted) end
+    end)
+
+    it("reports serials with no matching device with FILE:LINE, still registers them, exits 3", function()
+      local code, out, err, path = trust(h.csv({ "serial" }, { { "C02XK1ZZJG5H" }, { "NOT-ENROLLED-1" } }))
+      assert.are.equal(3, code, out .. err)
+      assert.matches(path .. ':3: "NOT-ENROLLED-1" (trust)', out, 1, true)
+      local dev, registered = state()
+      assert.is_true(dev["ann-mac"].isTrusted)
+      assert.are.same({ "C02XK1ZZJG5H", "NOT-ENROLLED-1", "OLD0001", "TRUSTED1" }, registered)
+    end)
+  end)
+
+  describe("untrusting", function()
+    it("untrusts per the action column and leaves registrations alone", function()
+      local code, out, err = trust(h.csv({ "serial", "action" },
+        { { "old0001", "untrust" }, { "FVFZQ3ABCDEF", "Trust" }, { "fleet01", "" } }), "--yes")
+      assert.are.equal(0, code, out .. err)
+      local dev, registered = state()
+      assert.is_false(dev["ann-old"].isTrusted)
+      assert.is_true(dev["bob-mac"].isTrusted)
+      assert.is_true(dev["fleet-01"].isTrusted)    -- empty action: the default, trust
+      assert.are.same({ "FLEET01", "FVFZQ3ABCDEF", "OLD0001", "TRUSTED1" }, registered)
+      assert.matches("devices trusted: 2, untrusted: 1", out, 1, true)
+    end)
+
+    it("untrusts every row with --untrust and registers nothing", function()
+      local code, out, err = trust(h.csv({ "serial" }, { { "TRUSTED1" }, { "FLEET02" } }), "--untrust")
+      assert.are.equal(0, code, out .. err)
+      local dev, registered = state()
+      assert.is_false(dev["bob-trusted"].isTrusted)
+      assert.is_false(dev["fleet-02"].isTrusted)
+      assert.are.same({ "OLD0001", "TRUSTED1" }, registered)
+      assert.are.equal(0, select(2, h.count(s, "mutation", "serialNumbersCreate")))
+      assert.are.equal(1, select(2, h.count(s, "mutation", "deviceUpdate")))   -- fleet-02 was untrusted already
+    end)
+  end)
+
+  describe("plan, dry run and idempotence", function()
+    it("sends no mutation in a dry run and shows the plan", function()
+      local code, out, err = trust(h.csv({ "serial" }, { { "C02XK1ZZJG5H" }, { "TRUSTED1" } }), "--dry-run")
+      assert.are.equal(0, code, out .. err)
+      assert.are.equal(0, (h.count(s, "mutation")))
+      assert.matches('+ create serial numbers "registered serials"', out, 1, true)
+      assert.matches('+ serialNumber "C02XK1ZZJG5H"', out, 1, true)
+      assert.matches('~ update device "ann-mac [C02XK1ZZJG5H] of ann@example.com"', out, 1, true)
+      assert.matches("~ isTrusted false -> true", out, 1, true)
+      assert.matches("Dry run: 2 changes planned", out, 1, true)
+      assert.is_false(state()["ann-mac"].isTrusted)
+    end)
+
+    it("changes nothing on a second run", function()
+      local text = h.csv({ "serial", "action" }, { { "C02XK1ZZJG5H", "trust" }, { "OLD0001", "untrust" },
+        { "c02xk1zzjg5h", "" } })
+      assert.are.equal(0, (trust(text, "--yes")))
+      s:reset()
+      local code, out = trust(text, "--yes")
+      assert.are.equal(0, code)
+      assert.are.equal(0, (h.count(s, "mutation")))
+      assert.matches("No changes.", out, 1, true)
+    end)
+  end)
+
+  describe("bad input", function()
+    local function bad(file, ...)
+      local code, out, err = h.run(s, { SCRIPT, h.FIXTURES .. file, ... })
+      assert.are.equal(2, code, out .. err)
+      assert.are.equal(0, #s:requests())
+      return err
+    end
+
+    it("reports an unterminated quote with FILE:LINE and sends nothing", function()
+      assert.matches("bad_quote.csv:3", bad("bad_quote.csv"), 1, true)
+    end)
+
+    it("reports a row with too many fields with FILE:LINE", function()
+      assert.matches("bad_wide.csv:3", bad("bad_wide.csv"), 1, true)
+    end)
+
+    it("reports every bad value with its line: empty, unknown action, trust and untrust", function()
+      local err = bad("bad_values.csv")
+      assert.matches("3 invalid rows", err, 1, true)
+      assert.matches("bad_values.csv:3: empty serial", err, 1, true)
+      assert.matches('bad_values.csv:4: action must be "trust" or "untrust", got "maybe"', err, 1, true)
+      assert.matches("bad_values.csv:5: serial \"c02x\" is to untrust here but to trust on line 2", err, 1, true)
+    end)
+
+    it("names the missing column and honours --serial-column", function()
+      assert.matches('missing column "serial"', bad("bad_header.csv"), 1, true)
+      local code, out, err = h.run(s, { SCRIPT, h.FIXTURES .. "bad_header.csv", "--serial-column", "device",
+        "--dry-run" })
+      assert.are.equal(3, code, out .. err)   -- C02X matches no device
+      assert.matches("serials with no matching device: 1", out, 1, true)
+    end)
+
+    it("rejects a serial with a line break", function()
+      local code, _, err = trust(h.csv({ "serial" }, { { "C02X\nK1" } }))
+      assert.are.equal(2, code)
+      assert.matches(":2: serial \"C02X\\nK1\" has control characters", err, 1, true)
+      assert.are.equal(0, #s:requests())
+    end)
+  end)
+
+  it("registers hostile serials exactly as written (quotes, commas, braces, $, unicode)", function()
+    local hostile = { 'SN "quoted", {x}', "$var ${x} \\ %s", "Ünïcødé-✨-序列" }
+    local rows = {}
+    for i, v in ipairs(hostile) do rows[i] = { v } end
+    local code, out, err = trust(h.csv({ "serial" }, rows))
+    assert.are.equal(3, code, out .. err)     -- no device has them
+    local _, registered = state()
+    for _, v in ipairs(hostile) do
+      local found = false
+      for _, r in ipairs(registered) do found = found or r == v end
+      assert.is_true(found, v)
+    end
+    assert.matches('"SN \\"quoted\\", {x}"', out, 1, true)
+  end)
+
+  describe("injected failures", function()
+    it("exits 3 when one request of several fails and the others are applied", function()
+      s:fault{ match = "mutation", graphqlError = "injected failure", count = 1 }
+      local code, out, err = trust(h.csv({ "serial" }, { { "NEW1" }, { "FLEET01" }, { "FLEET02" } }),
+        "--batch-size", "1")
+      assert.are.equal(3, code, out .. err)
+      assert.matches("Failed:", out, 1, true)
+      assert.matches("injected failure", out, 1, true)
+      local dev, registered = state()
+      assert.is_true(dev["fleet-01"].isTrusted)
+      assert.is_true(dev["fleet-02"].isTrusted)
+      assert.are.same({ "OLD0001", "TRUSTED1" }, registered)   -- the registration was the failed one
+      -- a re-run completes it
+      s:reset()
+      code = trust(h.csv({ "serial" }, { { "FLEET01" }, { "FLEET02" } }))
+      assert.are.equal(0, code)
+      assert.are.equal(1, (h.count(s, "mutation")))
+    end)
+
+    it("exits 6 when every change fails", function()
+      s:fault{ match = "mutation", graphqlError = "injected failure", count = 10 }
+      local code, out, err = trust(h.csv({ "serial" }, { { "FLEET01" }, { "FLEET02" } }), "--batch-size", "1")
+      assert.are.equal(6, code, out .. err)
+      assert.is_false(state()["fleet-01"].isTrusted)
+    end)
+
+    it("re-checks a lost response and applies each change once", function()
+      s:fault{ match = "mutation", drop = "after", count = 1 }
+      local code, out, err = trust(h.csv({ "serial" }, { { "FLEET03" }, { "FLEET04" } }))
+      assert.are.equal(0, code, out .. err)
+      local dev, registered = state()
+      assert.is_true(dev["fleet-03"].isTrusted)
+      local n = 0
+      for _, r in ipairs(registered) do if r == "FLEET03" then n = n + 1 end end
+      assert.are.equal(1, n)
+    end)
+  end)
+
+  it("prints its header with --help", function()
+    local code, out = h.run(s, { SCRIPT, "--help" })
+    assert.are.equal(0, code)
+    assert.matches("trust-devices.lua: register device serial numbers", out, 1, true)
+    assert.matches("Exit codes:", out, 1, true)
+  end)
+end)
