@@ -1,0 +1,441 @@
+-- scripts/import-resources.lua through the built binary against the simulator:
+-- creates and field-level updates, batched writes, idempotence, dry run, bad
+-- CSVs and unknown names (FILE:LINE, nothing sent), hostile names, name
+-- collisions, injected failures, lost responses, kill and resume, --prune.
+local sim = require "spec.support.sim"
+
+local ROOT = assert(io.popen("pwd")):read("l")
+local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
+if BIN:sub(1, 1) ~= "/" then BIN = ROOT .. "/" .. BIN end
+local FIXTURES = ROOT .. "/spec/fixtures/import/"
+
+local function quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function write_file(path, content)
+  local f = assert(io.open(path, "wb"))
+  f:write(content)
+  f:close()
+  return path
+end
+
+local function tmpname(suffix)
+  local p = os.tmpname()
+  os.remove(p)
+  return p .. (suffix or "")
+end
+
+local s -- the simulator
+
+local function command(args)
+  local parts = { "env", "-u TWINGATE_NETWORK", "-u TWINGATE_API_TOKEN_FILE", "-u TWINGATE_DRY_RUN",
+    "TWINGATE_LUA_DIR=" .. quote(ROOT .. "/lua"), "TWINGATE_ENDPOINT=" .. quote(s.url),
+    "TWINGATE_API_TOKEN=" .. quote(s.token), "TWINGATE_RATE_LIMIT=off", quote(BIN) }
+  for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
+  return table.concat(parts, " ")
+end
+
+local function run(args)
+  local errfile = tmpname()
+  local p = assert(io.popen(command(args) .. " </dev/null 2>" .. errfile, "r"))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  local err = slurp(errfile)
+  os.remove(errfile)
+  return code, out, err
+end
+
+local function csv_field(v)
+  v = tostring(v)
+  if v:find('[",\r\n]') or v:match("^%s") or v:match("%s$") then return '"' .. v:gsub('"', '""') .. '"' end
+  return v
+end
+
+local COLUMNS = { "name", "address", "network", "alias", "protocols", "groups", "security_policy", "tags",
+  "visible", "browser_shortcut" }
+
+-- rows: arrays of cells in COLUMNS order (or `columns`)
+local function csv(rows, columns)
+  columns = columns or COLUMNS
+  local out = { table.concat(columns, ",") }
+  for _, r in ipairs(rows) do
+    local cells = {}
+    for i = 1, #columns do cells[i] = csv_field(r[i] or "") end
+    out[#out + 1] = table.concat(cells, ",")
+  end
+  return table.concat(out, "\r\n") .. "\r\n"
+end
+
+local function import(csv_text, ...)
+  local path = write_file(tmpname(".csv"), csv_text)
+  local code, out, err = run({ "scripts/import-resources.lua", path, ... })
+  return code, out, err, path
+end
+
+local function mutations()
+  local n, fields, ops = 0, 0, {}
+  for _, r in ipairs(s:requests()) do
+    if r.type == "mutation" then
+      n = n + 1
+      fields = fields + (r.aliases or 0)
+      for _, f in ipairs(r.fields or {}) do ops[f] = (ops[f] or 0) + 1 end
+    end
+  end
+  return n, fields, ops
+end
+
+-- The resources in the simulator: "network/name" -> list of resource records
+-- { id, address, alias, groups = sorted names, sa = sorted names, tags, policy, visible }
+local function resources()
+  local st = s:state().tables
+  local net, grp, sa, pol = {}, {}, {}, {}
+  for _, n in ipairs(st.remoteNetworks) do net[n.id] = n.name end
+  for _, g in ipairs(st.groups) do grp[g.id] = g.name end
+  for _, a in ipairs(st.serviceAccounts or {}) do sa[a.id] = a.name end
+  for _, p in ipairs(st.securityPolicies or {}) do pol[p.id] = p.name end
+  local out, count = {}, 0
+  for _, r in ipairs(st.resources) do
+    local groups, sas = {}, {}
+    for _, e in ipairs(r.access or {}) do
+      if grp[e.principalId] then groups[#groups + 1] = grp[e.principalId] end
+      if sa[e.principalId] then sas[#sas + 1] = sa[e.principalId] end
+    end
+    table.sort(groups)
+    table.sort(sas)
+    local tags = {}
+    for _, t in ipairs(r.tags or {}) do tags[#tags + 1] = t.key .. "=" .. t.value end
+    table.sort(tags)
+    local key = net[r.remoteNetworkId] .. "/" .. r.name
+    out[key] = out[key] or {}
+    table.insert(out[key], {
+      id = r.id, address = type(r.address) == "table" and r.address.value or r.address,
+      alias = r.alias ~= nil and r.alias ~= require("cjson").null and r.alias or nil,
+      groups = groups, sa = sas, tags = table.concat(tags, ";"),
+      policy = r.securityPolicyId and pol[r.securityPolicyId] or nil,
+      visible = r.isVisible, protocols = r.protocols,
+    })
+    count = count + 1
+  end
+  return out, count
+end
+
+local HOSTILE_GROUP = 'Ops "quoted", {braces} $var; semi ✨'
+local HOSTILE_RES = '=cmd "db", {x} $y\nline two ü'
+
+local function seed()
+  return {
+    groups = { { name = "Eng" }, { name = "Ops" }, { name = "DBAs" }, { name = HOSTILE_GROUP } },
+    securityPolicies = { { name = "Strict", policyType = "RESOURCE" } },
+    serviceAccounts = { { name = "ci" } },
+    remoteNetworks = {
+      { name = "Net A", resources = {
+        { name = "db", address = "10.0.0.5", groups = { "Eng" }, serviceAccounts = { "ci" } },
+        { name = "old", address = "10.0.0.99" },
+        { name = "twin", address = "10.0.1.1" }, { name = "twin", address = "10.0.1.2" },
+      } },
+      { name = "Net B" }, { name = "Net B" },
+      { name = "Net C", resources = { { name = "keep", address = "10.3.0.1" } } },
+    },
+  }
+end
+
+describe("scripts/import-resources.lua #integration", function()
+  setup(function()
+    s = sim.start{ rate_limit = "off", page_max = 100 }
+  end)
+  teardown(function()
+    if s then s:stop() end
+  end)
+  before_each(function()
+    s:load(seed())
+    s:clear_faults()
+    s:reset()
+  end)
+
+  describe("upsert", function()
+    it("creates new resources and updates only the changed fields of existing ones", function()
+      local code, out, err = import(csv{
+        { "db", "10.0.0.6", "Net A", "db.corp", "tcp:5432,22;icmp", "Eng;DBAs", "Strict", "team=data;env=prod", "true", "false" },
+        { "web", "web.internal", "Net A", "", "", "Ops", "", "", "", "" },
+        { "cache", "10.0.0.7", "Net C", "", "udp:53", "", "", "", "false", "true" },
+      })
+      assert.are.equal(0, code, out .. err)
+      assert.matches('~ update resource "db"', out, 1, true)
+      assert.matches('~ address "10.0.0.5" -> "10.0.0.6"', out, 1, true)
+      assert.matches('~ protocols "all" -> "tcp:22,5432;icmp"', out, 1, true)
+      assert.matches('+ groups "DBAs"', out, 1, true)
+      assert.matches('+ create resource "web"', out, 1, true)
+      local res = resources()
+      local db = res["Net A/db"][1]
+      assert.are.equal("10.0.0.6", db.address)
+      assert.are.equal("db.corp", db.alias)
+      assert.are.same({ "DBAs", "Eng" }, db.groups)
+      assert.are.same({ "ci" }, db.sa)       -- service account access left alone
+      assert.are.equal("env=prod;team=data", db.tags)
+      assert.are.equal("Strict", db.policy)
+      assert.are.same({ "Ops" }, res["Net A/web"][1].groups)
+      assert.is_false(res["Net C/cache"][1].visible)
+      -- one request: 3 changes fit in one batch; the update sent only what changed
+      local n, fields, ops = mutations()
+      assert.are.equal(1, n)
+      assert.are.equal(3, fields)
+      assert.are.equal(1, ops.resourceUpdate)
+      assert.are.equal(2, ops.resourceCreate)
+      local vars
+      for _, r in ipairs(s:requests()) do if r.type == "mutation" then vars = r.variables end end
+      assert.is_not_nil(vars.id0)                 -- the update of "db" is the first alias
+      assert.are.equal("10.0.0.6", vars.address0)
+      assert.is_nil(vars.name0)                   -- unchanged: not sent
+      assert.is_nil(vars.isVisible0)
+      assert.is_nil(vars.removedGroupIds0)
+    end)
+
+    it("sends nothing on a second run with the same file", function()
+      local text = csv{
+        { "db", "10.0.0.6", "Net A", "db.corp", "tcp:5432", "Eng;DBAs", "Strict", "env=prod", "true", "false" },
+        { "web", "web.internal", "Net A", "", "", "Ops", "", "", "", "" },
+      }
+      assert.are.equal(0, (import(text)))
+      s:reset()
+      local code, out = import(text)
+      assert.are.equal(0, code)
+      assert.matches("No changes", out, 1, true)
+      assert.are.equal(0, (mutations()))
+    end)
+
+    it("removes groups the row no longer lists and clears an alias", function()
+      assert.are.equal(0, (import(csv{ { "db", "10.0.0.5", "Net A", "db.corp", "", "Eng;Ops" } })))
+      local code, out = import(csv{ { "db", "10.0.0.5", "Net A", "", "", "Ops" } })
+      assert.are.equal(0, code)
+      assert.matches('- groups "Eng"', out, 1, true)
+      local db = resources()["Net A/db"][1]
+      assert.are.same({ "Ops" }, db.groups)
+      assert.is_nil(db.alias)
+      assert.are.same({ "ci" }, db.sa)
+    end)
+
+    it("keeps the fields of columns the file does not have", function()
+      assert.are.equal(0, (import(csv{ { "db", "10.0.0.5", "Net A", "db.corp", "tcp:22", "Ops" } })))
+      s:reset()
+      local code = import(csv({ { "db", "10.0.0.8", "Net A" } }, { "name", "address", "network" }))
+      assert.are.equal(0, code)
+      local db = resources()["Net A/db"][1]
+      assert.are.equal("10.0.0.8", db.address)
+      assert.are.equal("db.corp", db.alias)
+      assert.are.same({ "Ops", }, db.groups)
+      local _, _, ops = mutations()
+      assert.are.equal(1, ops.resourceUpdate)
+    end)
+
+    it("batches writes: 25 new resources in 3 requests, or 25 with --batch-size 1", function()
+      local rows = {}
+      for i = 1, 25 do rows[i] = { "r" .. i, "10.9.0." .. i, "Net C", "", "", "Eng" } end
+      assert.are.equal(0, (import(csv(rows))))
+      assert.are.equal(3, (mutations()))
+      s:load(seed())
+      s:reset()
+      assert.are.equal(0, (import(csv(rows), "--batch-size", "1")))
+      assert.are.equal(25, (mutations()))
+    end)
+
+    it("sends nothing with --dry-run and prints the plan", function()
+      local code, out = import(csv{ { "new", "10.0.0.1", "Net A" }, { "db", "10.0.0.9", "Net A" } }, "--dry-run")
+      assert.are.equal(0, code)
+      assert.matches('+ create resource "new"', out, 1, true)
+      assert.matches("Dry run", out, 1, true)
+      assert.are.equal(0, (mutations()))
+      assert.are.equal("10.0.0.5", resources()["Net A/db"][1].address)
+    end)
+  end)
+
+  describe("bad input", function()
+    local function no_writes() assert.are.equal(0, (mutations())) end
+
+    it("lists every bad cell and duplicate row with FILE:LINE and changes nothing", function()
+      local f = FIXTURES .. "bad_values.csv"
+      local code, out, err = run{ "scripts/import-resources.lua", f }
+      assert.are.equal(2, code, out .. err)
+      assert.matches(f .. ":2: protocols: tcp: port 0 is out of range", err, 1, true)
+      assert.matches(f .. ":3: empty name", err, 1, true)
+      assert.matches(f .. ":4: empty address", err, 1, true)
+      assert.matches(f .. ":5: groups: an empty item", err, 1, true)
+      assert.matches(f .. ":6: tags: tag \"env\" has no '='", err, 1, true)
+      assert.matches(f .. ":7: visible: \"maybe\" is not true or false", err, 1, true)
+      assert.matches(f .. ":8: resource \"db\" in network \"Net A\" is listed twice (lines 2 and 8)", err, 1, true)
+      no_writes()
+    end)
+
+    it("lists every unknown or ambiguous network, group and policy before any change", function()
+      local f = FIXTURES .. "unknown_names.csv"
+      local code, out, err = run{ "scripts/import-resources.lua", f }
+      assert.are.equal(2, code, out .. err)
+      assert.matches(f .. ':3: unknown remote network "Nowhere"', err, 1, true)
+      assert.matches(f .. ':4: unknown group "Ghosts"', err, 1, true)
+      assert.matches(f .. ':5: unknown security policy "No Such Policy"', err, 1, true)
+      assert.matches(f .. ':6: remote network "Net B" is ambiguous', err, 1, true)
+      assert.not_matches(":2:", err, 1, true)
+      no_writes()
+    end)
+
+    it("refuses unknown columns, missing columns and malformed CSV with FILE:LINE", function()
+      local code, _, err = run{ "scripts/import-resources.lua", FIXTURES .. "unknown_column.csv" }
+      assert.are.equal(2, code)
+      assert.matches("unknown_column.csv:1: unknown column \"group\"", err, 1, true)
+      code, _, err = run{ "scripts/import-resources.lua", FIXTURES .. "missing_column.csv" }
+      assert.are.equal(2, code)
+      assert.matches("missing_column.csv:1:1: missing column \"network\"", err, 1, true)
+      code, _, err = run{ "scripts/import-resources.lua", FIXTURES .. "unterminated.csv" }
+      assert.are.equal(2, code)
+      assert.matches("unterminated.csv:3:", err, 1, true)
+      no_writes()
+    end)
+  end)
+
+  describe("names", function()
+    it("handles names hostile to CSV and GraphQL, with escaped ';' in group lists", function()
+      local group_cell = HOSTILE_GROUP:gsub(";", "\\;") .. ";Eng"
+      local text = csv{ { "'" .. HOSTILE_RES, "10.0.0.1", "Net A", "", "", group_cell, "", "k\\=1=v\\;2;e=😀" } }
+      local code, out, err = import(text)
+      assert.are.equal(0, code, out .. err)
+      local r = resources()["Net A/" .. HOSTILE_RES]
+      assert.is_not_nil(r, "created under the un-neutralised name")
+      assert.are.same({ "Eng", HOSTILE_GROUP }, r[1].groups)
+      assert.are.equal("e=😀;k=1=v;2", r[1].tags)
+      s:reset()
+      code = import(text)
+      assert.are.equal(0, code)
+      assert.are.equal(0, (mutations()))
+    end)
+
+    it("skips a row whose name matches several existing resources, applies the rest (exit 3)", function()
+      local code, out, err, path = import(csv{ { "twin", "10.0.1.9", "Net A" }, { "fresh", "10.0.2.1", "Net A" } })
+      assert.are.equal(3, code, out .. err)
+      assert.matches(path .. ':2: resource "twin" in network "Net A": 2 resources have this name', out, 1, true)
+      local res = resources()
+      assert.is_not_nil(res["Net A/fresh"])
+      assert.are.equal(2, #res["Net A/twin"])
+      assert.are.equal("10.0.1.1", res["Net A/twin"][1].address)
+    end)
+  end)
+
+  describe("failures", function()
+    it("reports the changes that failed with FILE:LINE and applies the others (exit 3)", function()
+      s:fault{ match = "mutation", graphqlError = "boom", count = 1 }
+      local code, out, err, path = import(csv{ { "a1", "10.0.5.1", "Net C" }, { "a2", "10.0.5.2", "Net C" },
+        { "a3", "10.0.5.3", "Net C" } }, "--batch-size", "1")
+      assert.are.equal(3, code, out .. err)
+      assert.matches(path .. ':2 create resource "a1": ', out, 1, true)
+      local res = resources()
+      assert.is_nil(res["Net C/a1"])
+      assert.is_not_nil(res["Net C/a2"])
+      assert.is_not_nil(res["Net C/a3"])
+    end)
+
+    it("exits 6 when every change failed", function()
+      s:fault{ match = "mutation", graphqlError = "boom", count = 5 }
+      local code = import(csv{ { "a1", "10.0.5.1", "Net C" } })
+      assert.are.equal(6, code)
+    end)
+
+    it("never creates a resource twice when the response of a batch is lost", function()
+      s:fault{ match = "mutation", drop = "after", count = 1 }
+      local rows = {}
+      for i = 1, 5 do rows[i] = { "lost" .. i, "10.0.6." .. i, "Net C", "", "", "Eng" } end
+      rows[6] = { "db", "10.0.0.77", "Net A" }
+      local code, out, err = import(csv(rows))
+      assert.are.equal(0, code, out .. err)
+      local res = resources()
+      for i = 1, 5 do assert.are.equal(1, #res["Net C/lost" .. i]) end
+      assert.are.equal("10.0.0.77", res["Net A/db"][1].address)
+    end)
+  end)
+
+  describe("journal and resume", function()
+    it("resumes a killed run without duplicates", function()
+      local journal = tmpname(".jsonl")
+      local rows = {}
+      for i = 1, 4 do rows[i] = { "k" .. i, "10.0.7." .. i, "Net C" } end
+      local path = write_file(tmpname(".csv"), csv(rows))
+      -- the first request goes through; the second is processed, then hangs until the kill
+      s:fault{ match = "mutation", delayMs = 1, count = 1 }
+      s:fault{ match = "mutation", delayMs = 1000, count = 1 }
+      local pidfile = tmpname()
+      os.execute(command{ "scripts/import-resources.lua", path, "--batch-size", "1", "--journal", journal }
+        .. " </dev/null >/dev/null 2>&1 & echo $! > " .. pidfile)
+      local pid = tonumber((slurp(pidfile):match("%d+")))
+      local sending = 0
+      for _ = 1, 100 do
+        sending = select(2, slurp(journal):gsub('"state":"sending"', ""))
+        if sending >= 2 then break end
+        os.execute("sleep 0.05")
+      end
+      assert.are.equal(2, sending)
+      os.execute("kill -9 " .. pid)
+      -- the server still processes the request the killed run sent (a create
+      -- still queued in the server when the resume checks cannot be seen by
+      -- any client: resume after the killed run's requests have settled)
+      os.execute("sleep 1.5")
+      local before = slurp(journal)
+      assert.matches('"state":"done"', before, 1, true)
+      local code, out, err = run{ "scripts/import-resources.lua", path, "--batch-size", "1", "--resume", journal }
+      assert.are.equal(0, code, out .. err)
+      assert.matches("1 change in flight in the journal no longer needed", out, 1, true)
+      local res = resources()
+      for i = 1, 4 do assert.are.equal(1, #res["Net C/k" .. i], "k" .. i) end
+      local after = slurp(journal)
+      assert.are.equal(before, after:sub(1, #before))
+      -- a third run has nothing to do
+      s:reset()
+      assert.are.equal(0, (run{ "scripts/import-resources.lua", path }))
+      assert.are.equal(0, (mutations()))
+    end)
+  end)
+
+  describe("--prune", function()
+    it("deletes the unlisted resources of the named networks only (non-interactive, with or without --yes)", function()
+      local text = csv{ { "db", "10.0.0.5", "Net A" }, { "twin", "10.0.1.1", "Net A" } }
+      local code, out, err = import(text, "--prune", "--dry-run")
+      assert.are.equal(3, code, out .. err)     -- "twin" is ambiguous: that row is skipped
+      assert.matches('- delete resource "old"', out, 1, true)
+      assert.are.equal(0, (mutations()))
+      -- no terminal: the documented behaviour is to apply without asking
+      code, out, err = import(text, "--prune")
+      assert.are.equal(3, code, out .. err)     -- "twin" is ambiguous: skipped, not pruned
+      assert.not_matches("[y/N]", out, 1, true)
+      local res = resources()
+      assert.is_nil(res["Net A/old"])
+      assert.are.equal(2, #res["Net A/twin"])
+      assert.is_not_nil(res["Net A/db"])
+      assert.is_not_nil(res["Net C/keep"])      -- another network: untouched
+      s:load(seed())
+      code = import(csv{ { "db", "10.0.0.5", "Net A" } }, "--prune", "--yes")
+      assert.are.equal(0, code)
+      res = resources()
+      assert.is_nil(res["Net A/old"])
+      assert.is_nil(res["Net A/twin"])
+      assert.is_not_nil(res["Net C/keep"])
+    end)
+
+    it("deletes nothing without --prune", function()
+      assert.are.equal(0, (import(csv{ { "db", "10.0.0.5", "Net A" } })))
+      assert.is_not_nil(resources()["Net A/old"])
+    end)
+  end)
+
+  it("prints its header for --help", function()
+    local code, out = run{ "scripts/import-resources.lua", "--help" }
+    assert.are.equal(0, code)
+    for _, o in ipairs{ "--prune", "--dry-run", "--yes", "--batch-size", "--journal", "--resume", "Exit codes" } do
+      assert.matches(o, out, 1, true)
+    end
+  end)
+end)
