@@ -51,6 +51,7 @@ local function seed()
     all[i] = string.format("user%02d@example.com", i)
   end
   users[#users + 1] = { email = "disabled@example.com", state = "DISABLED" }
+  users[#users + 1] = { email = "loner@example.com" }   -- no groups, no devices
   local groups = {}
   for i = 1, 5 do groups[i] = { name = "G" .. i, members = all } end
   groups[#groups + 1] = { name = HOSTILE, members = { "user01@example.com", "user12@example.com" } }
@@ -169,6 +170,38 @@ describe("scripts/offboard-users.lua #integration", function()
       assert.are.equal(0, code, out)
       assert.are.equal(0, (h.count(s, "mutation")))
       assert.matches("No changes.", out, 1, true)
+    end)
+  end)
+
+  describe("confirmation", function()
+    -- run under a pseudo-terminal (util-linux `script`), answering `answer`
+    local function on_tty(answer, csv_text, ...)
+      local path = h.write_file(h.tmpname(".csv"), csv_text)
+      local cmd = h.command(s, { SCRIPT, path, ... })
+      local p = assert(io.popen("printf " .. h.quote(answer .. "\\n") .. " | script -qec " .. h.quote(cmd)
+        .. " /dev/null 2>&1"))
+      local out = p:read("a")
+      local _, _, code = p:close()
+      return code, out
+    end
+
+    it("asks on a terminal, even when the plan only disables, and applies nothing on no", function()
+      local code, out = on_tty("n", emails_csv{ "disabled@example.com", "loner@example.com" })
+      assert.are.equal(1, code, out)
+      assert.matches("Apply 1 change? [y/N]", out, 1, true)
+      assert.matches("Nothing applied.", out, 1, true)
+      assert.are.equal(0, (h.count(s, "mutation")))
+      assert.are.equal("ACTIVE", state().users["loner@example.com"].state)
+    end)
+
+    it("applies on yes, and does not ask with --yes", function()
+      local code, out = on_tty("y", emails_csv{ "user04@example.com" })
+      assert.are.equal(0, code, out)
+      assert.are.equal("DISABLED", state().users["user04@example.com"].state)
+      code, out = on_tty("n", emails_csv{ "user05@example.com" }, "--yes")
+      assert.are.equal(0, code, out)
+      assert.not_matches("[y/N]", out, 1, true)
+      assert.are.equal("DISABLED", state().users["user05@example.com"].state)
     end)
   end)
 
