@@ -61,6 +61,7 @@
 --   6  nothing was done: every group change failed
 local twingate = require "twingate"
 local batch = require "twingate.batch"
+local csv = require "twingate.csv"
 local errors = require "twingate.errors"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
@@ -103,13 +104,14 @@ local email_shown = {}   -- lower email -> the spelling first seen in the file
 local rows_for = {}      -- lower email -> { group name -> line } (for skip reports)
 local rows, duplicates = 0, 0
 do
-  local reader = twingate.csv.open(path, { delimiter = delimiter, header = true, name = path })
+  local reader = csv.open(path, { delimiter = delimiter, header = true, name = path })
   reader:require_columns { group_col, email_col }
   local bad = {}
   for row, line in reader:rows() do
     rows = rows + 1
-    local group = trim(row[group_col] or "")
-    local email = trim(row[email_col] or "")
+    -- cells an export neutralised against spreadsheet formulas ('=...) read back as written
+    local group = trim(csv.unneutralize(row[group_col] or ""))
+    local email = trim(csv.unneutralize(row[email_col] or ""))
     if group == "" then
       bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, group_col)
     elseif email == "" then

@@ -271,6 +271,15 @@ describe("scripts/sync-group-members.lua #integration", function()
       assert.are.same({ "user05@example.com" }, m["{$x: \"y\"} 🙂, 'q'"])
       assert.matches('\\n new line', out, 1, true)  -- printed escaped, on one line
     end)
+    it("reads formula-neutralised cells from an export back as the real names", function()
+      local code, out, err = sync(csv{ { "'=Sum(A1)", "user04@example.com" }, { "'@home", "'+x@example.com" } },
+        "--create-groups")
+      assert.are.equal(3, code, out .. err)  -- +x@example.com is no user: skipped
+      local m = memberships()
+      assert.are.same({ "user04@example.com" }, m["=Sum(A1)"])
+      assert.is_nil(m["'=Sum(A1)"])
+      assert.matches("+x@example.com", out, 1, true)
+    end)
   end)
 
   describe("failures", function()
