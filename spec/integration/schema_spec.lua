@@ -191,20 +191,36 @@ local SPECIAL = {
   -- the resources engineer's kinds: covered when the methods exist
   resources = {
     access = function(c) for _ in c:access(ID) do end end,
+    access_add_full = function(c)
+      c:access_add(ID, { { principalId = "WDoy", securityPolicyId = "WDoz", expiresAt = 1700000000,
+        approvalMode = "MANUAL", accessPolicy = { mode = "AUTO_LOCK", durationSeconds = 3600 } } })
+    end,
+    groups = function(c) for _ in c:groups(ID) do end end,
+    service_accounts = function(c) for _ in c:service_accounts(ID) do end end,
+    approver_groups = function(c) for _ in c:approver_groups(ID) do end end,
+    create_kubernetes = function(c)
+      c:create_kubernetes{ name = "k", address = "k8s.local", remoteNetworkId = ID, gatewayId = "WDoy" }
+    end,
+    update_kubernetes = function(c) c:update_kubernetes(ID, { name = "k2", alias = twingate.null }) end,
+    create_ssh = function(c) c:create_ssh{ name = "s", address = "ssh.local", remoteNetworkId = ID, gatewayId = "WDoy" } end,
+    update_ssh = function(c) c:update_ssh(ID, { name = "s2" }) end,
+    create_web_app = function(c)
+      c:create_web_app{ name = "w", address = "app.local", remoteNetworkId = ID, gatewayId = "WDoy" }
+    end,
+    update_web_app = function(c) c:update_web_app(ID, { name = "w2" }) end,
     access_add = function(c) c:access_add(ID, { { principalId = "WDoy" } }) end,
     access_set = function(c) c:access_set(ID, { { principalId = "WDoy" } }) end,
     access_remove = function(c) c:access_remove(ID, { "WDoy" }) end,
   },
   service_accounts = {
     keys = function(c) for _ in c:keys(ID) do end end,
+    resources = function(c) for _ in c:resources(ID) do end end,
   },
   service_account_keys = {
     revoke = function(c) c:revoke(ID) end,
   },
   security_policies = {
-    set_groups = function(c) c:set_groups(ID, { "WDoy" }) end,
-    add_groups = function(c) c:add_groups(ID, { "WDoy" }) end,
-    remove_groups = function(c) c:remove_groups(ID, { "WDoy" }) end,
+    groups = function(c) for _ in c:groups(ID) do end end,
   },
 }
 
@@ -232,7 +248,7 @@ describe("#integration every document the module builds", function()
   end)
 
   it("builds every collection operation, special operation and client call", function()
-    local failures, refused = {}, {}
+    local failures, refused, absent = {}, {}, {}
     local function run(label, fn, coll)
       local before = #transport.documents
       local ok, err = pcall(fn, coll)
@@ -250,8 +266,12 @@ describe("#integration every document the module builds", function()
       local coll = tg[name]
       for _, op in ipairs(generic_ops(name, defs[name])) do run(op.label, op.fn, coll) end
       for _, m in ipairs(sorted_keys(SPECIAL[name])) do
-        local method = m:match("^[%w_]+"):gsub("_ssh$", "")
-        if type(coll[method]) == "function" then run(name .. ":" .. m, SPECIAL[name][m], coll) end
+        local method = ({ delete_ssh = "delete", access_add_full = "access_add" })[m] or m
+        if type(coll[method]) == "function" then
+          run(name .. ":" .. m, SPECIAL[name][m], coll)
+        else
+          absent[#absent + 1] = name .. ":" .. method
+        end
       end
       local mod = require(twingate.kinds[name])
       for _, m in ipairs(sorted_keys(rawget(mod, "schema_examples"))) do
@@ -262,6 +282,7 @@ describe("#integration every document the module builds", function()
     assert.same({}, failures)
     assert.is_true(#transport.documents > 100, "only " .. #transport.documents .. " documents")
     if #refused > 0 then print("refused by the module (not sent):\n  " .. table.concat(refused, "\n  ")) end
+    if #absent > 0 then print("special operations listed here but not in the module: " .. table.concat(absent, ", ")) end
     if #missing > 0 then print("kinds without a module yet: " .. table.concat(missing, ", ")) end
   end)
 
