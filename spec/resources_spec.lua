@@ -88,6 +88,94 @@ describe("twingate.resources", function()
     end)
   end)
 
+  describe("access()", function()
+    it("reads whole edges across every page and raises not_found for a missing resource", function()
+      local tg, t = connect(function(body)
+        if body.variables.id == "R9" then return { data = { resource = json.null } } end
+        local after = body.variables.after
+        local edge = function(id) return { principal = { __typename = "Group", id = id, name = id },
+          securityPolicy = json.null, expiresAt = json.null } end
+        if after == nil then
+          return { data = { resource = { access = { nodes = { edge("G1"), json.null },
+            pageInfo = { hasNextPage = true, endCursor = "c1" } } } } }
+        end
+        return { data = { resource = { access = { nodes = { edge("G2") },
+          pageInfo = { hasNextPage = false, endCursor = "c2" } } } } }
+      end)
+      local ids = {}
+      for e in tg.resources:access("R1") do ids[#ids + 1] = e.principal.id end
+      assert.same({ "G1", "G2" }, ids)
+      assert.equals(2, #t.requests)
+      assert.equals("ResourceAccess", t.requests[1].info.name)
+      assert.matches("access(first: $first, after: $after) { nodes: edges { principal: node {", t.requests[1].query, nil, true)
+      assert.equals("c1", t.requests[2].variables.after)
+      local ok, err = pcall(function() for _ in tg.resources:access("R9") do end end)
+      assert.is_false(ok)
+      assert.equals("not_found", err.kind)
+    end)
+
+    it("takes a custom principal selection", function()
+      local tg, t = connect(function()
+        return { data = { resource = { access = { nodes = {}, pageInfo = { hasNextPage = false } } } } }
+      end)
+      for _ in tg.resources:access("R1", { fields = "__typename ... on Group { id isActive }" }) do end
+      assert.matches("principal: node { __typename ... on Group { id isActive } }", t.requests[1].query, nil, true)
+    end)
+  end)
+
+  describe("get_many()", function()
+    it("reads resources in aliased batches and completes their access edges in batched follow-ups", function()
+      local tg, t = connect(function(body, _, info)
+        local data = {}
+        if info.name == "GetManyResources" then
+          for k, v in pairs(body.variables) do
+            local idx = k:match("^id(%d+)$")
+            if idx and v ~= "R404" then
+              data["g" .. idx] = { id = v, name = v, access = { nodes = {
+                { principal = { __typename = "Group", id = v .. "-G1" } } },
+                pageInfo = { hasNextPage = true, endCursor = "p1" } } }
+            end
+          end
+          return { data = data }
+        end
+        -- follow-up pages of several resources' access in one request
+        for k, v in pairs(body.variables) do
+          local idx = k:match("^id(%d+)$")
+          if idx then
+            data["n" .. idx] = { access = { nodes = { { principal = { __typename = "Group", id = v .. "-G2" } } },
+              pageInfo = { hasNextPage = false, endCursor = "p2" } } }
+          end
+        end
+        return { data = data }
+      end, { batch_size = 2 })
+      local out = tg.resources:get_many({ "R1", "R2", "R404", "R1" }, { include = { "access" } })
+      assert.equals(4, out.n)
+      assert.is_nil(out[3])
+      assert.equals(out[1], out[4])
+      assert.same({ "R1-G1", "R1-G2" }, { out[1].access[1].principal.id, out[1].access[2].principal.id })
+      assert.same({ "R2-G1", "R2-G2" }, { out[2].access[1].principal.id, out[2].access[2].principal.id })
+      -- 3 unique ids at 2 per request, then one follow-up request for both resources' second pages
+      assert.equals(3, #t.requests)
+      assert.equals("GetManyResources", t.requests[1].info.name)
+      assert.matches("... on SSHResource {", t.requests[1].query, nil, true)
+      assert.matches("nodes: edges { principal: node {", t.requests[3].query, nil, true)
+    end)
+
+    it("gets one resource with include and refuses a bad include name", function()
+      local tg, t = connect(function()
+        return { data = { resource = { id = "R1", groups = { edges = { { node = { id = "G1", name = "a" } } },
+          pageInfo = { hasNextPage = false } } } } }
+      end)
+      local r = tg.resources:get("R1", { include = { "groups" } })
+      assert.equals("G1", r.groups[1].id)
+      assert.equals("GetResource", t.requests[1].info.name)
+      local ok, err = pcall(tg.resources.get, tg.resources, "R1", { include = { "members" } })
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.matches("valid: access, approverGroups, groups, serviceAccounts", err.message, nil, true)
+    end)
+  end)
+
   describe("access_add()", function()
     it("sends resourceAccessAdd with epoch expiry as ISO and resends after a lost response", function()
       local tg, t = connect(function(_, n)
