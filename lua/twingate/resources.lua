@@ -31,10 +31,8 @@
 -- Omitted keys keep their current value.
 local collections = require "twingate.collections"
 local errors = require "twingate.errors"
-local graphql = require "twingate.graphql"
 local json = require "twingate.json"
 local log = require "twingate.log"
-local paginate = require "twingate.paginate"
 local protocols = require "twingate.protocols"
 
 local PAGE_INFO = "pageInfo { hasNextPage endCursor }"
@@ -180,164 +178,17 @@ local function sorted_keys(t)
   return ks
 end
 
--- Nested connections asked for by opts.include, as paginate.complete specs (the
--- collections.lua logic, plus a whole-edge selection for `access`).
-local function includes(self, fn, opts)
-  local inc = opts.include
-  if inc == nil then return {} end
-  if type(inc) == "string" then inc = { inc } end
-  if type(inc) ~= "table" then bad(fn, "include must be a list of nested connection names") end
-  local nested = self.def.nested
-  local specs = {}
-  local function add(name, fields)
-    local n = nested[name]
-    if not n then
-      bad(fn, "cannot include '" .. tostring(name) .. "' (valid: " .. table.concat(sorted_keys(nested), ", ") .. ")")
-    end
-    local sel
-    if n.make_selection then sel = n.make_selection(fields)
-    else sel = "edges { node { " .. (fields or n.fields) .. " } } " .. PAGE_INFO end
-    specs[#specs + 1] = { key = name, field = name, get_field = "resource", id_type = "ID!", selection = sel }
-  end
-  for k, v in pairs(inc) do
-    if math.type(k) == "integer" then add(v) else add(k, type(v) == "string" and v or nil) end
-  end
-  table.sort(specs, function(a, b) return a.key < b.key end)
-  return specs
-end
-
 local function check_opts(fn, opts)
   if opts ~= nil and type(opts) ~= "table" then bad(fn, "options must be a table") end
   return opts or {}
 end
 
-local function selection(self, fn, opts)
-  local sel = opts.fields or DEFAULT_FIELDS
-  if type(sel) ~= "string" or sel:match("^%s*$") then bad(fn, "fields must be a non-empty selection string") end
-  local specs = includes(self, fn, opts)
-  if #specs > 0 then
-    sel = "id " .. sel
-    for _, s in ipairs(specs) do
-      sel = sel .. " " .. s.key .. ": " .. s.field .. "(first: $first) { " .. s.selection .. " }"
-    end
-  end
-  return sel, specs
-end
-
---- Iterate over the resources matching a filter, every page.
--- @param filter ResourceFilterInput (`name`, `tags`, `remoteNetworkId`) or nil
--- @param opts `{ fields = "selection", include = { "access", "groups", "serviceAccounts",
---   "approverGroups" } }`; `access` gives each resource `access` as an array of every
---   edge `{ principal = { __typename, id, name }, securityPolicy, expiresAt, approvalMode,
---   accessPolicy }`; `include = { access = "principal selection" }` chooses the principal's fields
--- @return iterator of resources
-function C:each(filter, opts)
-  opts = check_opts("each", opts)
-  if filter ~= nil and type(filter) ~= "table" then bad("each", "filter must be a table") end
-  local sel, specs = selection(self, "each", opts)
-  local doc = "query ListResources($first: Int, $after: String, $filter: ResourceFilterInput) { "
-    .. "resources(first: $first, after: $after, filter: $filter) { edges { node { " .. sel .. " } } "
-    .. PAGE_INFO .. " } }"
-  local on_page
-  if #specs > 0 then on_page = function(nodes) self:_complete(nodes, specs) end end
-  return self.client:each(doc, { filter = filter }, { on_page = on_page })
-end
-
---- One resource by id (any kind).
--- @param id string
--- @param opts as for `each`
--- @return the resource, or nil when it does not exist
-function C:get(id, opts)
-  if type(id) ~= "string" or id == "" then bad("get", "expects an id string") end
-  opts = check_opts("get", opts)
-  local sel, specs = selection(self, "get", opts)
-  local doc = "query GetResource($id: ID!" .. (#specs > 0 and ", $first: Int" or "") .. ") { "
-    .. "resource(id: $id) { " .. sel .. " } }"
-  local vars = { id = id }
-  if #specs > 0 then vars.first = self.client.page_size end
-  local ok, data = pcall(self.client.query, self.client, doc, vars)
-  if not ok then
-    local err = data
-    if errors.is(err) and err.kind == "graphql" then
-      local m = tostring(err.message):lower()
-      if m:find("does not exist", 1, true) or m:find("not found", 1, true) then return nil end
-    end
-    error(err, 0)
-  end
-  local node = data.resource
-  if type(node) ~= "table" then return nil end
-  self:_complete({ node }, specs)
-  return node
-end
-
---- Many resources by id, several per request (aliased fields); `include` as for
--- `each` (access edges whole).
--- @param ids array of id strings
--- @param opts `{ fields =, include =, batch_size = n }`
--- @return `out` with `out.n = #ids` and `out[i]` the resource of `ids[i]` (nil when missing)
-function C:get_many(ids, opts)
-  opts = check_opts("get_many", opts)
-  if type(ids) ~= "table" then bad("get_many", "expects a list of ids") end
-  local unique, seen = {}, {}
-  for i = 1, #ids do
-    local id = ids[i]
-    if type(id) ~= "string" or id == "" then bad("get_many", "id #" .. i .. " is not an id string") end
-    if not seen[id] then
-      seen[id] = true
-      unique[#unique + 1] = id
-    end
-  end
-  local batch = opts.batch_size or self.client.batch_size or paginate.DEFAULT_BATCH_SIZE
-  if math.type(batch) ~= "integer" or batch < 1 then bad("get_many", "batch_size must be a positive integer") end
-  local sel, specs = selection(self, "get_many", opts)
-  local first = #specs > 0 and { first = "Int" } or nil
-  local by_id, found = {}, {}
-  for from = 1, #unique, batch do
-    local items = {}
-    for k = from, math.min(from + batch - 1, #unique) do items[#items + 1] = { id = unique[k] } end
-    local doc, vars, aliases = graphql.batch{
-      type = "query", name = "GetManyResources", prefix = "g",
-      template = "resource(id: $id) { " .. sel .. " }", types = { id = "ID!" }, items = items,
-      shared = first, shared_values = first and { first = self.client.page_size } or nil,
-    }
-    local data = self.client:query(doc, vars)
-    for idx, alias in ipairs(aliases) do
-      local node = data[alias]
-      if type(node) == "table" then
-        by_id[items[idx].id] = node
-        found[#found + 1] = node
-      end
-    end
-  end
-  self:_complete(found, specs)
-  local out = { n = #ids }
-  for i = 1, #ids do out[i] = by_id[ids[i]] end
-  return out
-end
-
---- Iterate over one resource's nested connection, every page.
--- @param id resource id
--- @param name "access", "groups", "serviceAccounts" or "approverGroups"
--- @param opts `{ fields = "selection of the items (for access: of the principal)" }`
--- @return iterator
--- @raise `not_found` when the resource does not exist
-function C:nested(id, name, opts)
-  local n = self.def.nested[name]
-  if not (n and n.make_selection) then return Collection.nested(self, id, name, opts) end
-  if type(id) ~= "string" or id == "" then bad(name, "expects a resource id string") end
-  opts = check_opts(name, opts)
-  local doc = "query ResourceAccess($id: ID!, $first: Int, $after: String) { resource(id: $id) { "
-    .. "access(first: $first, after: $after) { " .. n.make_selection(opts.fields) .. " } } }"
-  local client = self.client
-  local query = function(d, v)
-    local data = client:query(d, v)
-    if type(data.resource) ~= "table" then
-      errors.raise("not_found", "Resource " .. id .. " does not exist", { id = id }, 0)
-    end
-    return data
-  end
-  return paginate.each(query, doc, { id = id }, { page_size = client.page_size })
-end
+-- each/list/get/get_many/find and `include` are the generic ones of
+-- collections.lua: the `access` nested definition's make_selection reads whole
+-- edges there too (every page, follow-ups batched). Filter: ResourceFilterInput
+-- (`name`, `tags`, `remoteNetworkId`); `include = { "access", "groups",
+-- "serviceAccounts", "approverGroups" }`, `include = { access = "principal
+-- selection" }` chooses the principal's fields.
 
 --- Every access edge of a resource (groups and service accounts), every page.
 -- @param id resource id
