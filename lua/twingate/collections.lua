@@ -61,12 +61,16 @@ local function bad(self, fn, msg)
   errors.raise("invalid_argument", where(self, fn) .. ": " .. msg, nil, 0)
 end
 
-local function sorted_keys(t)
+--- The keys of a table, sorted (for deterministic documents and messages).
+-- @param t table with comparable keys
+-- @return array of keys
+function M.sorted_keys(t)
   local ks = {}
   for k in pairs(t) do ks[#ks + 1] = k end
   table.sort(ks)
   return ks
 end
+local sorted_keys = M.sorted_keys
 
 local function check_id(self, fn, id)
   if type(id) ~= "string" or id == "" then

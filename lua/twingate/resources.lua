@@ -171,12 +171,7 @@ local function bad(fn, msg)
   errors.raise("invalid_argument", "resources:" .. fn .. "(): " .. msg, nil, 0)
 end
 
-local function sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks)
-  return ks
-end
+local sorted_keys = collections.sorted_keys
 
 local function check_opts(fn, opts)
   if opts ~= nil and type(opts) ~= "table" then bad(fn, "options must be a table") end
