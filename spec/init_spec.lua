@@ -45,8 +45,14 @@ describe("twingate", function()
       assert.equals(json.null, twingate.null)
       assert.matches("^%d+%.%d+%.%d+", twingate.version)
       assert.equals(require("twingate.errors"), twingate.errors)
-      assert.same({ ok = 0, failed = 1, usage = 2, partial = 3, auth = 4, unavailable = 5 }, twingate.exit)
+      assert.same({ ok = 0, failed = 1, usage = 2, partial = 3, auth = 4, unavailable = 5, none = 6 }, twingate.exit)
       assert.equals(require("twingate.csv"), twingate.csv)
+    end)
+
+    it("has every exit code of plan.exit with the same value (none = 6: every change failed)", function()
+      local plan = require "twingate.plan"
+      for name, code in pairs(plan.exit) do assert.equals(code, twingate.exit[name], name) end
+      assert.equals(6, twingate.exit.none)
     end)
   end)
 

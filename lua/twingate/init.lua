@@ -27,8 +27,9 @@ M.null = json.null
 --- The error module (kinds, `errors.is`, exit codes).
 M.errors = errors
 
---- Exit codes of the command line (HACKING.md).
-M.exit = { ok = 0, failed = 1, usage = 2, partial = 3, auth = 4, unavailable = 5 }
+--- Exit codes of the command line (HACKING.md): `none` (6) is "nothing done":
+-- every change a bulk job attempted failed (as `plan.exit.none`).
+M.exit = { ok = 0, failed = 1, usage = 2, partial = 3, auth = 4, unavailable = 5, none = 6 }
 
 --- Collections by client field name -> module name. Each module returns a
 -- table with `new(client)`. Add entries here to grow the API (issue 3).
