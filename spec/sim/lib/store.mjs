@@ -216,7 +216,8 @@ export class Store {
           name: c.name,
           remoteNetworkId: net.id,
           state: c.state || "ALIVE",
-          lastHeartbeatAt: c.lastHeartbeatAt ?? now(),
+          // an explicit null is a connector that never reported; omitted means "just now"
+          lastHeartbeatAt: c.lastHeartbeatAt === undefined ? now() : c.lastHeartbeatAt,
           hostname: c.hostname ?? null,
           version: c.version ?? null,
           publicIP: c.publicIP ?? null,

@@ -66,3 +66,20 @@ test("seed references users by email in any case", () => {
   assert.deepEqual(decodeId(g.id), { prefix: "Group", n: 1 });
   assert.throws(() => Store.fromSeed({ groups: [{ name: "G", members: ["x@y.z"] }] }), /unknown user/);
 });
+
+test("seed keeps an explicit null lastHeartbeatAt (never reported) and defaults an omitted one to now", () => {
+  const s = Store.fromSeed({ remoteNetworks: [{ name: "N", connectors: [
+    { name: "never", state: "DEAD_NO_HEARTBEAT", lastHeartbeatAt: null },
+    { name: "omitted" },
+    { name: "given", lastHeartbeatAt: "2024-05-01T12:00:00.000Z" },
+  ] }] });
+  const by = Object.fromEntries(s.list("connectors").map((c) => [c.name, c]));
+  assert.equal(by.never.lastHeartbeatAt, null);
+  assert.equal(typeof by.omitted.lastHeartbeatAt, "string");
+  assert.ok(Math.abs(Date.parse(by.omitted.lastHeartbeatAt) - Date.now()) < 60000);
+  assert.equal(by.given.lastHeartbeatAt, "2024-05-01T12:00:00.000Z");
+  // and it survives a state round trip
+  const again = Store.fromJSON(JSON.parse(JSON.stringify(s.toJSON())));
+  const never = again.list("connectors").find((c) => c.name === "never");
+  assert.equal(never.lastHeartbeatAt, null);
+});
