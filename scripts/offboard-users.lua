@@ -223,6 +223,7 @@ for _, u in ipairs(users) do
         kind = "device", action = "update", id = d.id, key = "device " .. d.id,
         name = string.format("%s of %s", d.name or d.serialNumber or "(unnamed)", u.email),
         changes = { { field = "activeState", before = st, after = device_target } },
+        destructive = true,   -- cuts the user off: an interactive run asks first
         op = { field = device_field, args = { id = d.id }, types = { id = "ID!" }, idempotent = true,
           selection = "ok error entity { id activeState }" },
       }
@@ -239,13 +240,11 @@ for _, u in ipairs(users) do
     plan:add {
       kind = "user", action = "update", name = u.email, id = u.id, key = "user " .. u.id,
       changes = { { field = "state", before = u.state, after = "DISABLED" } },
+      destructive = true,     -- like group removals and deletes: asked first
       op = batch.op(tg.users, "update", u.id, { state = "DISABLED" }),
     }
   end
 end
-
--- Every offboarding change cuts someone off: an interactive run always asks.
-plan.is_destructive = function(self) return not self:is_empty() end
 
 ---------------------------------------------------------------------------
 -- 4. Show, apply, report.

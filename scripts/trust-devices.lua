@@ -201,7 +201,6 @@ local plan = planning.new { title = "Device trust from " .. path, fingerprint = 
 local to_register, queued = {}, {}
 local device_changes = {}
 local unmatched = {}    -- { serial, line, action }
-local untrusting = false
 
 for _, key in ipairs(order) do
   local w = wanted[key]
@@ -221,7 +220,6 @@ for _, key in ipairs(order) do
   local want = w.action == "trust"
   for _, d in ipairs(devs) do
     if d.isTrusted ~= want then
-      if not want then untrusting = true end
       device_changes[#device_changes + 1] = { device = d, want = want }
     end
   end
@@ -255,13 +253,10 @@ for _, c in ipairs(device_changes) do
   plan:add {
     kind = "device", action = "update", name = label, id = d.id, key = "device " .. d.id,
     changes = { { field = "isTrusted", before = d.isTrusted, after = c.want } },
+    -- untrusting a device cuts its user off: an interactive run asks first
+    destructive = not c.want,
     op = batch.op(tg.devices, "update", d.id, { isTrusted = c.want }),
   }
-end
-
--- Untrusting devices cuts people off: ask first, like a removal.
-if untrusting then
-  plan.is_destructive = function() return true end
 end
 
 ---------------------------------------------------------------------------

@@ -83,6 +83,34 @@ describe("twingate.plan", function()
         changes = { { field = "users", removed = { "b" } } } }
       assert.is_true(p:is_destructive())
     end)
+
+    it("is true when a change is marked destructive (disable, block, untrust)", function()
+      local p = plan_mod.new()
+      p:add{ kind = "device", action = "update", name = "laptop",
+        changes = { { field = "isTrusted", before = true, after = false } } }
+      assert.is_false(p:is_destructive())
+      p:add{ kind = "user", action = "update", name = "a@x.com", destructive = true,
+        changes = { { field = "state", before = "ACTIVE", after = "DISABLED" } } }
+      assert.is_true(p:is_destructive())
+      assert.is_true(p.changes[2].destructive)
+    end)
+
+    it("is true for a non-empty plan created destructive", function()
+      local p = plan_mod.new{ destructive = true }
+      assert.is_false(p:is_destructive())   -- nothing to confirm
+      p:add{ kind = "device", action = "update", name = "laptop",
+        changes = { { field = "activeState", before = "ACTIVE", after = "BLOCKED" } } }
+      assert.is_true(p:is_destructive())
+    end)
+
+    it("rejects a destructive flag that is not a boolean", function()
+      local ok, err = pcall(plan_mod.new, { destructive = "yes" })
+      assert.is_false(ok)
+      assert.are.equal("invalid_argument", err.kind)
+      ok, err = pcall(plan.add, plan, { kind = "group", action = "update", name = "x", destructive = 1 })
+      assert.is_false(ok)
+      assert.are.equal("invalid_argument", err.kind)
+    end)
   end)
 
   describe("render()", function()
@@ -468,6 +496,18 @@ describe("twingate.plan", function()
       small_plan():run({ dry_run = false }, { stdout = sink(), interactive = false,
         stdin = { read = function() error("asked") end } })
       assert.are.equal(3, #calls)
+    end)
+
+    it("asks before a plan marked destructive that neither deletes nor removes", function()
+      local p = plan_mod.new{ title = "Offboarding" }
+      p:add{ kind = "user", action = "update", name = "a@x.com", destructive = true,
+        changes = { { field = "state", before = "ACTIVE", after = "DISABLED" } },
+        apply = function(c) calls[#calls + 1] = c.name end }
+      local out = sink()
+      local code = p:run({ dry_run = false }, { stdout = out, interactive = true, stdin = input("n") })
+      assert.are.equal(plan_mod.exit.failed, code)
+      assert.are.same({}, calls)
+      assert.matches("Apply 1 change? [y/N] ", out.text(), 1, true)
     end)
 
     it("never asks in a dry run", function()

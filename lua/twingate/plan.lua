@@ -139,7 +139,9 @@ Plan.__index = Plan
 -- @param opts optional table: `title` (first line of the rendering),
 --   `fingerprint` (a string naming the plan's inputs, e.g. a hash of the input
 --   file and the options: a journal only resumes a plan with the same
---   fingerprint; default: a hash of the changes' keys and ops)
+--   fingerprint; default: a hash of the changes' keys and ops), `destructive`
+--   (true: every change of this plan cuts something off, so an interactive
+--   run of a non-empty plan asks before applying; see `is_destructive`)
 -- @return plan
 function M.new(opts)
   opts = opts or {}
@@ -149,7 +151,11 @@ function M.new(opts)
   if opts.fingerprint ~= nil and type(opts.fingerprint) ~= "string" then
     errors.raise("invalid_argument", "plan.new: fingerprint must be a string", nil, 2)
   end
-  return setmetatable({ title = opts.title, changes = {}, keys = {}, given_fingerprint = opts.fingerprint }, Plan)
+  if opts.destructive ~= nil and type(opts.destructive) ~= "boolean" then
+    errors.raise("invalid_argument", "plan.new: destructive must be a boolean", nil, 2)
+  end
+  return setmetatable({ title = opts.title, changes = {}, keys = {}, given_fingerprint = opts.fingerprint,
+    destructive = opts.destructive or false }, Plan)
 end
 
 --- A fingerprint of a string (16 hex digits; see journal.hash).
@@ -176,7 +182,10 @@ end
 --   (function(change) doing the work; its return value is the change's
 --   result; `verify`/`idempotent` on the change say how to re-check it when
 --   resuming). `key`: a stable name for the journal (default
---   "kind:action:name", numbered when repeated). Other fields are kept.
+--   "kind:action:name", numbered when repeated). `destructive = true` marks
+--   an update that cuts something off although it deletes and removes
+--   nothing (disabling a user, blocking or untrusting a device): an
+--   interactive run asks before applying it. Other fields are kept.
 -- @return the change table
 -- @raise invalid_argument when the change is malformed
 function Plan:add(change)
@@ -194,6 +203,9 @@ function Plan:add(change)
     if not ok then bad(errors.is(err) and err.message or tostring(err)) end
   end
   if change.key ~= nil and type(change.key) ~= "string" then bad("key must be a string") end
+  if change.destructive ~= nil and type(change.destructive) ~= "boolean" then
+    bad("destructive must be a boolean")
+  end
   local key = change.key or (change.kind .. ":" .. change.action .. ":" .. tostring(change.name))
   if self.keys[key] then
     if change.key then bad("key " .. show_value(key) .. " is used twice") end
@@ -256,9 +268,16 @@ function Plan:totals()
   return totals_of(self.changes)
 end
 
---- True when applying would delete objects or remove set items (what an
--- interactive run should confirm first).
+--- True when applying would delete objects, remove set items, or make a
+-- change marked `destructive` (or the plan was created `destructive` and is
+-- not empty): what an interactive run confirms first.
+-- @return boolean
 function Plan:is_destructive()
+  if #self.changes == 0 then return false end
+  if self.destructive then return true end
+  for _, c in ipairs(self.changes) do
+    if c.destructive then return true end
+  end
   local t = self:totals()
   return t.delete > 0 or t.removed > 0
 end

@@ -121,6 +121,35 @@ describe("scripts/trust-devices.lua #integration", function()
     end)
   end)
 
+  describe("confirmation", function()
+    -- run under a pseudo-terminal (util-linux `script`), answering `answer`
+    local function on_tty(answer, csv_text, ...)
+      local path = h.write_file(h.tmpname(".csv"), csv_text)
+      local cmd = h.command(s, { SCRIPT, path, ... })
+      local p = assert(io.popen("printf " .. h.quote(answer .. "\\n") .. " | script -qec " .. h.quote(cmd)
+        .. " /dev/null 2>&1"))
+      local out = p:read("a")
+      local _, _, code = p:close()
+      return code, out
+    end
+
+    it("asks on a terminal before untrusting and applies nothing on no", function()
+      local code, out = on_tty("n", h.csv({ "serial", "action" }, { { "TRUSTED1", "untrust" } }))
+      assert.are.equal(1, code, out)
+      assert.matches("Apply 1 change? [y/N]", out, 1, true)
+      assert.matches("Nothing applied.", out, 1, true)
+      assert.are.equal(0, (h.count(s, "mutation")))
+      assert.is_true(state()["bob-trusted"].isTrusted)
+    end)
+
+    it("does not ask on a terminal when it only registers and trusts", function()
+      local code, out = on_tty("n", h.csv({ "serial" }, { { "C02XK1ZZJG5H" } }))
+      assert.are.equal(0, code, out)
+      assert.not_matches("[y/N]", out, 1, true)
+      assert.is_true(state()["ann-mac"].isTrusted)
+    end)
+  end)
+
   describe("plan, dry run and idempotence", function()
     it("sends no mutation in a dry run and shows the plan", function()
       local code, out, err = trust(h.csv({ "serial" }, { { "C02XK1ZZJG5H" }, { "TRUSTED1" } }), "--dry-run")
