@@ -510,6 +510,15 @@ describe("twingate.plan", function()
       assert.matches("Apply 1 change? [y/N] ", out.text(), 1, true)
     end)
 
+    it("says \"No changes.\" once for an empty plan, with its title", function()
+      for _, dry in ipairs{ false, true } do
+        local out = sink()
+        local code = plan_mod.new{ title = "Sync" }:run({ dry_run = dry }, { stdout = out })
+        assert.are.equal(0, code)
+        assert.are.equal("Sync\nNo changes.\n", out.text())
+      end
+    end)
+
     it("never asks in a dry run", function()
       local code = small_plan():run({ dry_run = true }, { stdout = sink(), interactive = true,
         stdin = { read = function() error("asked") end } })

@@ -704,7 +704,8 @@ end
 
 --- Run the plan as a bulk script does: print it, ask before a destructive
 -- change in an interactive run (unless `yes`), open or resume the journal,
--- apply, print the summary.
+-- apply, print the summary (an empty plan prints only its rendering, which
+-- says "No changes.").
 -- @param tg the twingate client
 -- @param opts table: `dry_run` (default tg.dry_run), `yes`, `journal` (file
 --   to start), `resume` (journal file to continue), `batch_size`,
@@ -755,8 +756,11 @@ function Plan:run(tg, opts)
     report.settled = gone
     j:close()
   end
-  if not opts.quiet_summary then
+  -- an empty plan's rendering already said "No changes."
+  if not opts.quiet_summary and not self:is_empty() then
     out:write("\n", self:summary(report))
+  end
+  if not opts.quiet_summary then
     if (report.settled or 0) > 0 then
       out:write(string.format("%d change%s in flight in the journal no longer needed (already applied).\n",
         report.settled, report.settled == 1 and "" or "s"))

@@ -169,7 +169,7 @@ describe("scripts/offboard-users.lua #integration", function()
       local code, out = offboard(text)
       assert.are.equal(0, code, out)
       assert.are.equal(0, (h.count(s, "mutation")))
-      assert.matches("No changes.", out, 1, true)
+      assert.are.equal(1, select(2, out:gsub("No changes%.", "")), out)
     end)
   end)
 

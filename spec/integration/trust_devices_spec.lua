@@ -171,7 +171,7 @@ describe("scripts/trust-devices.lua #integration", function()
       local code, out = trust(text, "--yes")
       assert.are.equal(0, code)
       assert.are.equal(0, (h.count(s, "mutation")))
-      assert.matches("No changes.", out, 1, true)
+      assert.are.equal(1, select(2, out:gsub("No changes%.", "")), out)
     end)
   end)
 
