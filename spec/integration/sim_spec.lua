@@ -385,6 +385,57 @@ describe("simulator state and latency #integration", function()
   end)
 end)
 
+describe("simulator state round trip #integration", function()
+  local function count(text, pat)
+    return select(2, text:gsub(pat, ""))
+  end
+
+  it("loads its own state() back with empty lists still lists", function()
+    local s = sim.start{ seed = SEED, rate_limit = "off" }
+    finally(function() s:stop() end)
+    local before = s:state_text()
+    -- empty tables (no devices yet) and empty record lists (a group without members)
+    assert.is_true(count(before, '"devices":%[%]') == 1)
+    assert.is_true(count(before, '"userIds":%[%]') >= 1)
+    local st = s:state()
+    assert.equal(0, #st.tables.devices)
+    assert.same({ ok = true }, s:load(st))
+    local after = s:state_text()
+    assert.equal(count(before, "%[%]"), count(after, "%[%]"))
+    assert.equal(count(before, "{}"), count(after, "{}"))
+    local _, body = s:graphql('{ groups(filter: { name: { eq: "Sales, Americas" } }) '
+      .. '{ edges { node { name users { totalCount } } } } devices { totalCount } }')
+    assert.is_nil(body.errors)
+    assert.equal(0, body.data.groups.edges[1].node.users.totalCount)
+    assert.equal(0, body.data.devices.totalCount)
+    -- a mutation on the reloaded state still works on the emptied lists
+    local gid = st.tables.groups[3].id
+    local uid = st.tables.users[1].id
+    local _, upd = s:graphql("mutation($id: ID!, $u: [ID]) { groupUpdate(id: $id, addedUserIds: $u) { ok error } }",
+      { id = gid, u = { uid } })
+    assert.is_true(upd.data.groupUpdate.ok)
+  end)
+
+  it("loads the raw state_text() byte for byte", function()
+    local s = sim.start{ seed = SEED, rate_limit = "off" }
+    finally(function() s:stop() end)
+    s:graphql('mutation { remoteNetworkCreate(name: "Added") { ok } }')
+    local text = s:state_text()
+    s:load({ users = {} })
+    assert.are_not.equal(text, s:state_text())
+    s:load(text)
+    assert.equal(text, s:state_text())
+  end)
+
+  it("refuses a malformed JSON string with the simulator's 400", function()
+    local s = sim.start{ rate_limit = "off" }
+    finally(function() s:stop() end)
+    local ok, err = pcall(s.load, s, "{not json")
+    assert.is_false(ok)
+    assert.matches("400", tostring(err))
+  end)
+end)
+
 describe("simulator generators #integration", function()
   local root = sim.root()
 

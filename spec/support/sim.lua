@@ -4,9 +4,12 @@
 --   local sim = require "spec.support.sim"
 --   local s = sim.start{ token = "t", seed = { users = { ... } }, rate_limit = "off" }
 --   local status, body = s:graphql("{ users { totalCount } }")
---   s:requests()  s:reset()  s:fault{ status = 503 }  s:clear_faults()  s:state()
+--   s:requests()  s:reset()  s:fault{ status = 503 }  s:clear_faults()
+--   s:load(s:state())          -- lossless: empty lists stay lists
+--   s:load(s:state_text())     -- byte for byte
 --   s:stop()
 local cjson = require "cjson"
+local json = require "twingate.json"
 
 local M = {}
 
@@ -156,11 +159,89 @@ function Sim:fault(rule) return control(self, "POST", "/_sim/fault", rule) end
 --- Remove every queued fault rule.
 function Sim:clear_faults() return control(self, "DELETE", "/_sim/fault") end
 
---- The whole simulator state (`{ version, next, tables = { users = {...}, ... } }`).
-function Sim:state() return control(self, "GET", "/_sim/state") end
+-- cjson 2.1.0 decodes `[]` and `{}` alike (an empty table that encodes as
+-- `{}`). To read a state back losslessly, empty arrays outside strings are
+-- replaced by a one-item array holding this marker before decoding, and the
+-- marked tables become empty tables with json.array_mt afterwards.
+local EMPTY = "\0twingate-sim:empty-array\0"
+local EMPTY_JSON = '["\\u0000twingate-sim:empty-array\\u0000"]'
 
---- Replace the state with a seed table (seed format) or a state dump.
-function Sim:load(seed_or_state) return control(self, "POST", "/_sim/state", seed_or_state) end
+local function mark_empty_arrays(text)
+  local out, last, i = {}, 1, 1
+  while true do
+    local p = text:find('["%[]', i)
+    if not p then break end
+    if text:byte(p) == 34 then -- '"': skip the string and its escapes
+      local j = p + 1
+      while true do
+        local e = text:find('["\\]', j)
+        if not e then return text end -- unterminated: let cjson report it
+        if text:byte(e) == 92 then j = e + 2 else i = e + 1; break end
+      end
+    else
+      local after = text:match("^%[%s*%]()", p)
+      if after then
+        out[#out + 1] = text:sub(last, p - 1)
+        out[#out + 1] = EMPTY_JSON
+        last, i = after, after
+      else
+        i = p + 1
+      end
+    end
+  end
+  out[#out + 1] = text:sub(last)
+  return table.concat(out)
+end
+
+local function unmark(v)
+  if type(v) ~= "table" then return v end
+  if v[1] == EMPTY and v[2] == nil then return json.array() end
+  for k, x in pairs(v) do
+    if type(x) == "table" then v[k] = unmark(x) end
+  end
+  return v
+end
+
+--- Decode JSON text keeping the difference between `[]` (an empty table
+-- marked with `json.array`, so it encodes back as `[]`) and `{}`; nulls are
+-- `cjson.null` (kept as keys), numbers as cjson gives them.
+-- @param text JSON text
+-- @return value
+function M.decode_lossless(text)
+  return unmark(cjson.decode(mark_empty_arrays(text)))
+end
+
+--- The whole simulator state as a table (`{ version, next, tables = { users =
+-- {...}, ... } }`); empty JSON arrays are `json.array` tables, so
+-- `s:load(s:state())` gives the same state back.
+function Sim:state() return M.decode_lossless(self:state_text()) end
+
+--- The whole simulator state as the simulator's JSON text (for byte-exact
+-- saving and `s:load(text)`).
+-- @raise a string error when the simulator does not answer 200
+function Sim:state_text()
+  local res = self:request{ method = "GET", path = "/_sim/state" }
+  if res.status ~= 200 then
+    error(("simulator GET /_sim/state: %s %s"):format(tostring(res.status), res.body), 2)
+  end
+  return res.body
+end
+
+--- Replace the state with a seed or a state dump: a table (encoded with
+-- twingate.json, so `json.array` tables, as `state()` returns them, stay
+-- `[]`) or JSON text (sent as it is, e.g. from `state_text()`).
+-- @return `{ ok = true }`
+-- @raise a string error with the simulator's status and message (400 for a
+--   malformed document or unknown references)
+function Sim:load(seed_or_state)
+  local body = seed_or_state
+  if type(body) ~= "string" then body = json.encode(body == nil and {} or body) end
+  local res = self:request{ method = "POST", path = "/_sim/state", body = body }
+  if res.status ~= 200 then
+    error(("simulator POST /_sim/state: %s %s"):format(tostring(res.status), res.body), 2)
+  end
+  return cjson.decode(res.body)
+end
 
 --- Stop the server (SIGTERM, then wait for it). Safe to call more than once.
 function Sim:stop()
