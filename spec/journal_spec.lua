@@ -72,6 +72,26 @@ describe("twingate.journal", function()
       assert.are.equal(4, select(2, slurp(path):gsub("\n", "")))
     end)
 
+    it("knows when each change was sent, from its sending entries", function()
+      local clock = 1000.25
+      local j = journal.create(path, { fingerprint = "fp", now = function() return clock end })
+      j:write{ key = "a", state = "sending" }
+      clock = 1010.5
+      j:write{ key = "a", state = "unknown", error = "lost response" }
+      j:write{ key = "b", state = "sending" }
+      clock = 1020.75
+      j:write{ key = "a", state = "sending" }
+      j:write{ key = "c", state = "done" }
+      assert.are.same({ 1020.75, 1000.25 }, { j:sent_at("a") })
+      j:close()
+      local r = journal.resume(path, { fingerprint = "fp" })
+      assert.are.same({ 1020.75, 1000.25 }, { r:sent_at("a") })
+      assert.are.same({ 1010.5, 1010.5 }, { r:sent_at("b") })
+      assert.is_nil(r:sent_at("c"))
+      assert.is_nil(r:sent_at("never"))
+      r:close()
+    end)
+
     it("refuses a journal of another plan", function()
       write(path, '{"key":"a","state":"done","fingerprint":"other"}\n')
       local ok, err = pcall(journal.resume, path, { fingerprint = "fp" })

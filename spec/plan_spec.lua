@@ -431,7 +431,8 @@ describe("twingate.plan", function()
       j = journal.resume(path, { fingerprint = p:fingerprint() })
       j:write{ key = "group:update:G3", state = "sending" }
       local c = client()
-      local report = p:apply{ client = c, journal = j }
+      -- nothing to verify: no waiting (an idempotent resend is harmless)
+      local report = p:apply{ client = c, journal = j, sleep = function() error("waited") end }
       j:close()
       assert.are.same({ "skipped", "applied", "unknown" },
         { report.results[1].status, report.results[2].status, report.results[3].status })
@@ -441,20 +442,66 @@ describe("twingate.plan", function()
       os.remove(path)
     end)
 
-    it("verifies an in-flight change before resending it", function()
+    -- A journal where G1 was sent at `sent` (wall clock) and never finished.
+    local function in_flight_journal(p, sent)
       local path = tmp()
-      local p = op_plan(1)
-      p.changes[1].op.verify = function() return { ok = true, entity = { id = "g1" } } end
-      local j = journal.create(path, { fingerprint = p:fingerprint() })
+      local j = journal.create(path, { fingerprint = p:fingerprint(), now = function() return sent end })
       j:write{ key = "group:update:G1", state = "sending" }
       j:close()
-      j = journal.resume(path, { fingerprint = p:fingerprint() })
+      return path
+    end
+
+    it("verifies an in-flight change before resending it", function()
+      local p = op_plan(1)
+      local started
+      p.changes[1].op.verify = function(_, ctx)
+        started = ctx.started
+        return { ok = true, entity = { id = "g1" } }
+      end
+      local path = in_flight_journal(p, 1000)
+      local j = journal.resume(path, { fingerprint = p:fingerprint() })
       local c = client()
-      local report = p:apply{ client = c, journal = j }
+      local report = p:apply{ client = c, journal = j, timeout = 35, now = function() return 2000 end,
+        sleep = function() error("waited") end }
       j:close()
       assert.are.equal(0, c.requests)
       assert.are.equal(1, report.applied)
       assert.is_true(report.results[1].verified)
+      assert.are.equal(1000, started)
+      os.remove(path)
+    end)
+
+    it("waits until the request timeout has passed since an in-flight change was sent, then verifies", function()
+      local p = op_plan(1)
+      local events = {}
+      p.changes[1].op.verify = function()
+        events[#events + 1] = "verify"
+        return nil   -- not there: resent
+      end
+      local path = in_flight_journal(p, 1000.5)
+      local j = journal.resume(path, { fingerprint = p:fingerprint() })
+      local c = client()
+      local report = p:apply{ client = c, journal = j, timeout = 5, now = function() return 1002 end,
+        sleep = function(s) events[#events + 1] = s end }
+      j:close()
+      assert.are.same({ 3.5, "verify" }, events)
+      assert.are.equal(1, c.requests)
+      assert.are.equal(1, report.applied)
+      os.remove(path)
+    end)
+
+    it("takes the wait from the client's request timeout by default", function()
+      local p = op_plan(1)
+      p.changes[1].op.verify = function() return { ok = true, entity = { id = "g1" } } end
+      local path = in_flight_journal(p, 1000)
+      local j = journal.resume(path, { fingerprint = p:fingerprint() })
+      local c = client()
+      c.api = { timeout = 2 }
+      local waited = {}
+      p:apply{ client = c, journal = j, now = function() return 1000.5 end,
+        sleep = function(s) waited[#waited + 1] = s end }
+      j:close()
+      assert.are.same({ 1.5 }, waited)
       os.remove(path)
     end)
 

@@ -11,7 +11,8 @@
 --
 -- One line per event, written and flushed before the next step: before a change
 -- is sent (`state = "sending"`, with the change key, the op, the plan
--- fingerprint and the time) and after (`"done"`, `"failed"` or `"unknown"`,
+-- fingerprint and the time: wall-clock seconds, sub-second inside the program,
+-- so a resumed run knows how long ago an in-flight change was sent) and after (`"done"`, `"failed"` or `"unknown"`,
 -- with the error text). A run killed mid-write leaves a partial last line:
 -- that one is ignored (and dropped when the journal is resumed); a malformed
 -- line anywhere else is an error.
@@ -19,6 +20,14 @@ local errors = require "twingate.errors"
 local json = require "twingate.json"
 
 local M = {}
+
+-- Wall clock: twingate.sys.time (sub-second) inside the program, os.time on
+-- stock Lua.
+local function default_now()
+  local ok, sys = pcall(require, "twingate.sys")
+  if ok and type(sys) == "table" and sys.time then return sys.time end
+  return os.time
+end
 
 --- Journal format version (the `v` of every line).
 M.VERSION = 1
@@ -52,7 +61,8 @@ end
 
 --- Start a new journal file.
 -- @param path file name
--- @param opts `{ fingerprint = string, now = fn }`
+-- @param opts `{ fingerprint = string, now = fn }` (`now`: wall-clock seconds,
+--   default twingate.sys.time, else os.time)
 -- @return journal
 -- @raise invalid_argument when the file already holds entries (use `resume`)
 function M.create(path, opts)
@@ -68,9 +78,20 @@ function M.create(path, opts)
     end
   end
   local self = setmetatable({ path = path, fingerprint = opts.fingerprint, entries = {},
-    now = opts.now or os.time, count = 0 }, Journal)
+    sent_times = {}, now = opts.now or default_now(), count = 0 }, Journal)
   self.file = open_append(path)
   return self
+end
+
+-- Remember when a key was sent: { first =, last = } from its "sending" entries.
+local function note_sent(self, e)
+  if e.state ~= "sending" or type(e.time) ~= "number" then return end
+  local t = self.sent_times[e.key]
+  if not t then
+    self.sent_times[e.key] = { first = e.time, last = e.time }
+  else
+    t.last = e.time
+  end
 end
 
 --- Read a journal (tolerating a partial last line) without opening it for writing.
@@ -114,7 +135,8 @@ end
 --- Continue a journal: read its entries, check that it belongs to this plan,
 -- and open it for appending.
 -- @param path file name
--- @param opts `{ fingerprint = string }`: every entry must carry this one
+-- @param opts `{ fingerprint = string, now = fn }`: every entry must carry
+--   this fingerprint
 -- @return journal; `j.entries[key]` is the last entry of each change key,
 --   `j.order` the keys in first-seen order
 -- @raise invalid_argument when unreadable, malformed, or from another plan
@@ -122,7 +144,7 @@ function M.resume(path, opts)
   opts = opts or {}
   local list, partial = M.read(path)
   local self = setmetatable({ path = path, fingerprint = opts.fingerprint, entries = {},
-    order = {}, now = opts.now or os.time, count = 0 }, Journal)
+    order = {}, sent_times = {}, now = opts.now or default_now(), count = 0 }, Journal)
   for _, e in ipairs(list) do
     if opts.fingerprint and e.fingerprint ~= opts.fingerprint then
       bad(string.format("the journal %s is from a different plan (line %d has fingerprint %s, "
@@ -132,6 +154,7 @@ function M.resume(path, opts)
     end
     if not self.entries[e.key] then self.order[#self.order + 1] = e.key end
     self.entries[e.key] = e
+    note_sent(self, e)
   end
   if partial then
     -- drop the cut-short last line (atomically: write a copy, rename it over),
@@ -165,6 +188,7 @@ function Journal:write(entry)
   self.file:write(json.encode(e), "\n")
   self.file:flush()
   self.entries[e.key] = e
+  note_sent(self, e)
   self.count = self.count + 1
 end
 
@@ -176,6 +200,16 @@ function Journal:state(key)
   if not e then return nil end
   if e.state == "done" or e.state == "failed" then return e.state end
   return "in_flight"
+end
+
+--- When a change was sent: the wall-clock times (seconds) of its last and
+-- of its first `sending` entry, or nil when it was never sent.
+-- @param key string
+-- @return last, first
+function Journal:sent_at(key)
+  local t = self.sent_times[key]
+  if not t then return nil end
+  return t.last, t.first
 end
 
 --- Close the file (idempotent).

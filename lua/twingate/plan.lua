@@ -390,6 +390,33 @@ function Plan:fingerprint()
   return M.hash(table.concat(parts, "\n"))
 end
 
+--- Default per-request timeout (seconds) when neither the options nor the
+-- client nor the settings give one.
+M.DEFAULT_TIMEOUT = 35
+
+-- The client's per-request timeout: how long a request sent by a run may
+-- still be on its way or being processed by the server.
+local function request_timeout(client)
+  if type(client) == "table" then
+    local api = client.api
+    if type(api) == "table" and type(api.timeout) == "number" then return api.timeout end
+    if type(client.timeout) == "number" then return client.timeout end
+  end
+  local ok, tw = pcall(require, "twingate")
+  if ok and type(tw) == "table" and type(tw.settings) == "function" then
+    local oks, st = pcall(tw.settings)
+    if oks and type(st) == "table" and type(st.timeout) == "number" then return st.timeout end
+  end
+  return M.DEFAULT_TIMEOUT
+end
+
+-- Wall clock (sub-second inside the program) and sleep.
+local function default_clock()
+  local ok, sys = pcall(require, "twingate.sys")
+  if ok and type(sys) == "table" and sys.time and sys.sleep then return sys.time, sys.sleep end
+  return os.time, select(2, require("twingate.ratelimit").default_clock())
+end
+
 -- The op as written to the journal: what would be sent.
 local function journal_op(op)
   if not op then return nil end
@@ -409,7 +436,13 @@ end
 --   `journal` (a twingate.journal: each change is written before it is sent
 --   and after; on a resumed journal, changes already done are skipped and
 --   changes that were in flight are re-checked first: `verify` asks the
---   server, `idempotent` ones are resent, others are reported unknown),
+--   server, `idempotent` ones are resent, others are reported unknown;
+--   before verifying one, apply waits until `timeout` seconds have passed
+--   since the earlier run sent it, so that a request the server is still
+--   processing is not taken for lost and sent again),
+--   `timeout` (the per-request timeout of the run that wrote the journal;
+--   default the client's, else the settings', else 35), `now` (wall-clock
+--   seconds, default twingate.sys.time) and `sleep` (function(seconds)),
 --   `on_result` (function(change, ok, result_or_err), after each attempted change),
 --   `skip` (function(change) -> truthy reason to skip it),
 --   `stop_on` (set of error kinds that stop the run),
@@ -428,6 +461,32 @@ function Plan:apply(opts)
   dry = dry and true or false
   local stop_on = opts.stop_on or DEFAULT_STOP_ON
   local j = opts.journal
+  local now, sleep = opts.now, opts.sleep
+  if not now or not sleep then
+    local dnow, dsleep = default_clock()
+    now, sleep = now or dnow, sleep or dsleep
+  end
+  local timeout = opts.timeout
+  if timeout ~= nil and (type(timeout) ~= "number" or timeout < 0) then
+    errors.raise("invalid_argument", "plan:apply: timeout must be a number of seconds >= 0", nil, 2)
+  end
+
+  -- An earlier (killed) run sent this change and may have been killed while
+  -- the server was still working on it: a create checked too early is not
+  -- found yet and would be sent again. Wait until the request cannot be in
+  -- progress any more (its timeout has passed since it was sent).
+  local function settle(change)
+    timeout = timeout or request_timeout(client)
+    local sent = j.sent_at and j:sent_at(change.key) or (j.entries[change.key] or {}).time
+    local wait = timeout
+    if type(sent) == "number" then wait = math.min(timeout, sent + timeout - now()) end
+    if wait > 0 then
+      log.info(string.format("waiting %.1f s before checking a change an earlier run left in flight: "
+        .. "the server may still be processing its request (request timeout %g s)", wait, timeout),
+        { key = change.key })
+      sleep(wait)
+    end
+  end
   local report = {
     applied = 0, failed = 0, unknown = 0, skipped = 0, planned = 0, already = 0,
     total = #self.changes, requests = 0, dry_run = dry, failures = {}, unknowns = {},
@@ -495,6 +554,7 @@ function Plan:apply(opts)
     local r = { change = change }
     local jstate = j and j:state(change.key)
     local jentry = j and j.entries[change.key]
+    local first_sent = jentry and select(2, j:sent_at(change.key)) or (jentry and jentry.time)
     local reason = not stopped and opts.skip and opts.skip(change)
     if not change.op or not client then flush() end
     if stopped then
@@ -513,7 +573,8 @@ function Plan:apply(opts)
       if jstate == "in_flight" then
         -- Sent by an earlier run with no known outcome: check before resending.
         if verify then
-          local ok, res = pcall(verify, client, { started = jentry.time })
+          settle(change)
+          local ok, res = pcall(verify, client, { started = first_sent })
           if ok and res ~= nil then
             r.status, r.result, r.verified = "applied", type(res) == "table" and res.entity or res, true
             log.info("already applied by an earlier run (checked)", { key = change.key })
@@ -529,7 +590,7 @@ function Plan:apply(opts)
       if not r.status then
         if change.op and client then
           pending[#pending + 1] = { index = i, change = change, op = change.op,
-            started = jentry and jentry.time or nil }
+            started = first_sent or nil }
         else
           if j then j:write{ key = change.key, state = "sending", op = journal_op(change.op) } end
           local ok, res
@@ -710,7 +771,9 @@ end
 -- @param opts table: `dry_run` (default tg.dry_run), `yes`, `journal` (file
 --   to start), `resume` (journal file to continue), `batch_size`,
 --   `on_result`, `max_items` (of the rendering), `stdout`, `stdin`,
---   `interactive` (override the terminal check), `quiet_summary`
+--   `interactive` (override the terminal check), `quiet_summary`, and for
+--   resuming `timeout`, `now`, `sleep` (see `apply`; `timeout` defaults to
+--   the client's request timeout, `--timeout`)
 -- @return exit code (see M.exit_code; 1 when declined at the prompt), report
 -- @raise invalid_argument for a journal that exists already, is malformed or
 --   belongs to another plan (nothing is sent then)
@@ -745,7 +808,7 @@ function Plan:run(tg, opts)
     end
   end
   local report = self:apply{ client = tg, dry_run = dry, batch_size = opts.batch_size, journal = j,
-    on_result = opts.on_result }
+    on_result = opts.on_result, timeout = opts.timeout, now = opts.now, sleep = opts.sleep }
   if j then
     -- journal keys in flight that this plan no longer holds: already applied
     -- (a recomputed plan no longer needs them) or not wanted any more

@@ -400,6 +400,41 @@ describe("scripts/import-resources.lua #integration", function()
     end)
   end)
 
+  describe("resume at once after a kill", function()
+    it("does not create twice a resource the server was still creating when the run was killed", function()
+      local journal = tmpname(".jsonl")
+      local rows = {}
+      for i = 1, 3 do rows[i] = { "slow" .. i, "10.0.8." .. i, "Net C" } end
+      local path = write_file(tmpname(".csv"), csv(rows))
+      -- the first create goes through; the server sits on the second for 1.5 s
+      -- (within the 2 s request timeout), then creates it
+      s:fault{ match = "mutation", delayMs = 1, count = 1 }
+      s:fault{ match = "mutation", delayMs = 1500, count = 1 }
+      local pidfile = tmpname()
+      os.execute(command{ "--timeout", "2", "scripts/import-resources.lua", path, "--batch-size", "1",
+        "--journal", journal } .. " </dev/null >/dev/null 2>&1 & echo $! > " .. pidfile)
+      local pid = tonumber((slurp(pidfile):match("%d+")))
+      local sending = 0
+      for _ = 1, 100 do
+        sending = select(2, slurp(journal):gsub('"state":"sending"', ""))
+        if sending >= 2 then break end
+        os.execute("sleep 0.05")
+      end
+      assert.are.equal(2, sending)
+      os.execute("kill -9 " .. pid)
+      -- resumed at once: slow2 is not there yet when the resumed run reads
+      local code, out, err = run{ "--timeout", "2", "scripts/import-resources.lua", path, "--batch-size", "1",
+        "--resume", journal }
+      assert.are.equal(0, code, out .. err)
+      assert.matches("before checking a change an earlier run left in flight", err, 1, true)
+      os.execute("sleep 1.6")   -- whatever the server was still doing is done now
+      local res = resources()
+      for i = 1, 3 do
+        assert.are.equal(1, #(res["Net C/slow" .. i] or {}), "slow" .. i .. " once")
+      end
+    end)
+  end)
+
   describe("--prune", function()
     it("deletes the unlisted resources of the named networks only (non-interactive, with or without --yes)", function()
       local text = csv{ { "db", "10.0.0.5", "Net A" }, { "twin", "10.0.1.1", "Net A" } }
