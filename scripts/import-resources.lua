@@ -509,9 +509,6 @@ end
 ---------------------------------------------------------------------------
 -- 4. Show, apply, report.
 ---------------------------------------------------------------------------
-if plan:is_empty() then
-  io.stdout:write("No changes: Twingate already matches ", path, ".\n")
-end
 run_opts.dry_run = tg.dry_run
 run_opts.on_result = function(change, ok, res)
   if ok then

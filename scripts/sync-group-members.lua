@@ -286,9 +286,6 @@ end
 -- 4. Show, apply, report.
 ---------------------------------------------------------------------------
 local dry_run = tg.dry_run
-if plan:is_empty() then
-  io.stdout:write("No changes: Twingate already matches ", path, ".\n")
-end
 run_opts.dry_run = dry_run
 run_opts.on_result = function(change, ok, res)
   if ok then
