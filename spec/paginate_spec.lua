@@ -71,6 +71,17 @@ describe("twingate.paginate", function()
       assert.equals("invalid_argument", err.kind)
     end)
 
+    it("refuses a page_size that is not a positive integer, before any request", function()
+      for _, size in ipairs{ 0, -1, 2.5, "10" } do
+        local query, calls = fake_tenant(3, {}, 10)
+        local ok, err = pcall(paginate.each, query, LIST, nil, { page_size = size })
+        assert.is_false(ok, tostring(size))
+        assert.equals("invalid_argument", err.kind)
+        assert.matches("page_size must be a positive integer", err.message)
+        assert.equals(0, #calls)
+      end
+    end)
+
     it("skips null edges and null nodes", function()
       local n = 0
       local query = function()

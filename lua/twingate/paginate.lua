@@ -95,6 +95,10 @@ function M.each(query, doc, vars, opts)
     errors.raise("invalid_argument",
       "each() needs a document that declares `$after: String` and passes it to the connection", nil, 2)
   end
+  local size = opts.page_size
+  if size ~= nil and (math.type(size) ~= "integer" or size < 1) then
+    errors.raise("invalid_argument", "each(): page_size must be a positive integer, got " .. tostring(size), nil, 2)
+  end
   vars = copy(vars)
   if info.variables.first and vars.first == nil then
     vars.first = opts.page_size or M.DEFAULT_PAGE_SIZE
