@@ -64,7 +64,10 @@ static int l_isatty(lua_State *L)
 /* sys.file_mode(path): permission bits of a file (stat follows symlinks), or nil, err. */
 static int l_file_mode(lua_State *L)
 {
-    const char *path = luaL_checkstring(L, 1);
+    size_t len;
+    const char *path = luaL_checklstring(L, 1, &len);
+    /* stat() would silently look at the path cut at the first NUL. */
+    luaL_argcheck(L, memchr(path, '\0', len) == NULL, 1, "path must not contain a NUL byte");
     struct stat st;
     if (stat(path, &st) != 0)
         return luaL_fileresult(L, 0, path);

@@ -2,10 +2,10 @@
  * transport.c: the libcurl binding, module "twingate.transport".
  *
  *   local h = transport.new{ user_agent = ..., connect_timeout = 10, timeout = 35,
- *                            max_redirects = 5 }
+ *                            max_redirects = 0, max_body = 256 * 1024 * 1024 }
  *   local res, code, msg, sent = h:request{ url = ..., method = "POST",
  *                                           headers = { [name] = value }, body = "...",
- *                                           timeout = 35 }
+ *                                           timeout = 35, max_body = N }
  *   h:close()
  *   transport.version
  *
@@ -23,8 +23,16 @@
  * or a timeout before the transfer started), so a write can be retried safely.
  * Header values are never returned or logged (the X-API-KEY is one of them);
  * CURLOPT_VERBOSE is never set.
+ *
+ * Redirects are not followed unless max_redirects > 0: libcurl would send every
+ * custom header (the X-API-KEY) to whatever host a Location names. http.lua
+ * follows redirects itself, with a policy on hosts and schemes.
+ *
+ * A response body larger than max_body bytes (after decompression) aborts the
+ * transfer: nil, CURLE_WRITE_ERROR, "response larger than N bytes", true.
  */
 #include <ctype.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -41,8 +49,13 @@
 typedef struct {
     char *data;
     size_t len, cap;
+    size_t max;                 /* refuse to grow past this many bytes (0 = no limit) */
     int failed;                 /* out of memory while appending */
+    int too_large;              /* would have grown past max */
 } tg_buf;
+
+#define TG_DEFAULT_MAX_BODY ((lua_Integer)256 * 1024 * 1024)
+#define TG_MAX_HEADERS_BYTES ((size_t)1024 * 1024)
 
 typedef struct {
     CURL *curl;                 /* NULL once closed */
@@ -50,6 +63,7 @@ typedef struct {
     tg_buf body;
     tg_buf headers;             /* raw header lines of the last response */
     long timeout_ms;            /* default total timeout */
+    size_t max_body;            /* default maximum response body, bytes */
     char errbuf[CURL_ERROR_SIZE];
 } tg_transport;
 
@@ -57,6 +71,7 @@ static void buf_reset(tg_buf *b)
 {
     b->len = 0;
     b->failed = 0;
+    b->too_large = 0;
 }
 
 static void buf_free(tg_buf *b)
@@ -68,6 +83,10 @@ static void buf_free(tg_buf *b)
 
 static int buf_append(tg_buf *b, const char *p, size_t n)
 {
+    if (b->max > 0 && (n > b->max || b->len > b->max - n)) {
+        b->too_large = 1;
+        return 0;
+    }
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n + 1)
@@ -142,8 +161,10 @@ static long opt_ms(lua_State *L, int idx, const char *key, long def)
     if (lua_getfield(L, idx, key) != LUA_TNIL) {
         int ok;
         lua_Number s = lua_tonumberx(L, -1, &ok);
-        if (!ok || s <= 0 || s > 86400)
-            luaL_error(L, "'%s' must be a number of seconds between 0 and 86400", key);
+        /* Written so that NaN fails too (every comparison with NaN is false). */
+        if (!ok || !isfinite(s) || !(s > 0 && s <= 86400))
+            luaL_argerror(L, idx, lua_pushfstring(L,
+                "'%s' must be a number of seconds between 0 and 86400", key));
         ms = (long)(s * 1000.0 + 0.5);
         if (ms < 1)
             ms = 1;
@@ -160,13 +181,46 @@ static const char *opt_field_string(lua_State *L, int idx, const char *key)
         return NULL;
     if (type != LUA_TSTRING)
         luaL_error(L, "'%s' must be a string", key);
-    return lua_tostring(L, -1);
+    size_t len;
+    const char *s = lua_tolstring(L, -1, &len);
+    if (memchr(s, '\0', len) != NULL)
+        luaL_argerror(L, idx, lua_pushfstring(L, "'%s' must not contain a NUL byte", key));
+    return s;
+}
+
+/* Optional integer field `key` of the table at `idx`, within [lo, hi]. */
+static lua_Integer opt_int(lua_State *L, int idx, const char *key, lua_Integer def,
+                           lua_Integer lo, lua_Integer hi)
+{
+    lua_Integer v = def;
+    if (lua_getfield(L, idx, key) != LUA_TNIL) {
+        int ok;
+        v = lua_tointegerx(L, -1, &ok);
+        if (!ok || v < lo || v > hi)
+            luaL_argerror(L, idx, lua_pushfstring(L, "'%s' must be an integer between %I and %I",
+                                                  key, lo, hi));
+    }
+    lua_pop(L, 1);
+    return v;
+}
+
+/* A method is an HTTP token (RFC 9110 5.6.2): no space, CR, LF, NUL or separators. */
+static int valid_method(const char *m, size_t len)
+{
+    if (len == 0 || len > 32)
+        return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)m[i];
+        if (!(isalnum(ch) || strchr("!#$%&'*+-.^_`|~", ch) != NULL) || ch == '\0')
+            return 0;
+    }
+    return 1;
 }
 
 /*
  * transport.new([opts]) -> handle. Options: user_agent, connect_timeout (10),
- * timeout (35), max_redirects (5). The handle keeps its connection alive
- * between requests.
+ * timeout (35), max_redirects (0: redirects are returned, not followed),
+ * max_body (256 MiB). The handle keeps its connection alive between requests.
  */
 static int l_new(lua_State *L)
 {
@@ -177,10 +231,9 @@ static int l_new(lua_State *L)
 
     long connect_ms = opt_ms(L, 1, "connect_timeout", 10000);
     long timeout_ms = opt_ms(L, 1, "timeout", 35000);
-    long max_redirects = 5;
-    if (lua_getfield(L, 1, "max_redirects") != LUA_TNIL)
-        max_redirects = (long)luaL_checkinteger(L, -1);
-    lua_pop(L, 1);
+    long max_redirects = (long)opt_int(L, 1, "max_redirects", 0, 0, 50);
+    lua_Integer max_body = opt_int(L, 1, "max_body", TG_DEFAULT_MAX_BODY, 1,
+                                   (lua_Integer)1 << 40);
     const char *ua = opt_field_string(L, 1, "user_agent");
     if (ua == NULL)
         ua = "twingate-lua/" TG_VERSION;
@@ -189,6 +242,9 @@ static int l_new(lua_State *L)
     memset(t, 0, sizeof *t);
     luaL_setmetatable(L, TG_TRANSPORT_MT);
     t->timeout_ms = timeout_ms;
+    t->max_body = (size_t)max_body;
+    t->body.max = t->max_body;
+    t->headers.max = TG_MAX_HEADERS_BYTES;
     t->curl = curl_easy_init();
     if (t->curl == NULL)
         return luaL_error(L, "curl_easy_init failed");
@@ -197,7 +253,7 @@ static int l_new(lua_State *L)
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_USERAGENT, ua);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, max_redirects > 0 ? 1L : 0L);
     curl_easy_setopt(c, CURLOPT_MAXREDIRS, max_redirects);
     curl_easy_setopt(c, CURLOPT_POSTREDIR, (long)CURL_REDIR_POST_ALL);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -336,7 +392,10 @@ static int l_request(lua_State *L)
     CURL *c = t->curl;
 
     lua_getfield(L, 2, "url");                          /* 3 */
-    const char *url = luaL_checkstring(L, 3);
+    size_t url_len;
+    const char *url = luaL_checklstring(L, 3, &url_len);
+    if (memchr(url, '\0', url_len) != NULL)
+        return luaL_argerror(L, 2, "'url' must not contain a NUL byte");
     size_t body_len = 0;
     const char *body = NULL;
     if (lua_getfield(L, 2, "body") != LUA_TNIL) {       /* 4: kept alive during perform */
@@ -345,10 +404,15 @@ static int l_request(lua_State *L)
         body = lua_tolstring(L, 4, &body_len);
     }
     lua_getfield(L, 2, "method");                       /* 5 */
-    const char *method = luaL_optstring(L, 5, body != NULL ? "POST" : "GET");
+    size_t method_len;
+    const char *method = luaL_optlstring(L, 5, body != NULL ? "POST" : "GET", &method_len);
+    if (!valid_method(method, method_len))
+        return luaL_argerror(L, 2, "'method' must be an HTTP token (no spaces, CR, LF or NUL)");
     lua_getfield(L, 2, "headers");                      /* 6 */
     set_headers(L, t, 6);
     long timeout_ms = opt_ms(L, 2, "timeout", t->timeout_ms);
+    lua_Integer max_body = opt_int(L, 2, "max_body", (lua_Integer)t->max_body, 1,
+                                   (lua_Integer)1 << 40);
     lua_getfield(L, 2, "fresh_connect");                /* 7 */
     long fresh = lua_toboolean(L, 7) ? 1L : 0L;
 
@@ -375,6 +439,7 @@ static int l_request(lua_State *L)
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
     buf_reset(&t->body);
     buf_reset(&t->headers);
+    t->body.max = (size_t)max_body;
     t->errbuf[0] = '\0';
 
     CURLcode rc = curl_easy_perform(c);
@@ -383,6 +448,18 @@ static int l_request(lua_State *L)
 
     if (rc == CURLE_OK && (t->body.failed || t->headers.failed))
         rc = CURLE_OUT_OF_MEMORY;
+    if (t->body.too_large || t->headers.too_large) {
+        lua_pushnil(L);
+        lua_pushinteger(L, (lua_Integer)CURLE_WRITE_ERROR);
+        if (t->body.too_large)
+            lua_pushfstring(L, "response larger than %I bytes", max_body);
+        else
+            lua_pushfstring(L, "response headers larger than %I bytes",
+                            (lua_Integer)TG_MAX_HEADERS_BYTES);
+        lua_pushboolean(L, 1);
+        buf_free(&t->body);
+        return 4;
+    }
     if (rc != CURLE_OK) {
         lua_pushnil(L);
         lua_pushinteger(L, (lua_Integer)rc);

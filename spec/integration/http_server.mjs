@@ -12,6 +12,9 @@
 //   ANY  /slow?ms=N        answers after N milliseconds
 //   ANY  /drop             reads the whole request, then closes the socket unanswered
 //   ANY  /status/CODE      an empty response with that status
+//   ANY  /to?code=C&url=U  a C redirect (default 307) to the absolute or relative URL U
+//   GET  /bomb?mb=N        N MiB of zeros (default 20), gzip-encoded (a few KiB on the wire)
+//   GET  /big?kb=N         N KiB of plain body (default 1024)
 import http from "node:http";
 import zlib from "node:zlib";
 
@@ -71,6 +74,22 @@ const server = http.createServer((req, res) => {
     }
     if (path === "/drop") {
       return req.socket.destroy();
+    }
+    if (path === "/to") {
+      res.writeHead(Number(url.searchParams.get("code") || "307"),
+        { Location: url.searchParams.get("url") || "/echo" });
+      return res.end();
+    }
+    if (path === "/bomb") {
+      const mb = Number(url.searchParams.get("mb") || "20");
+      const gz = zlib.gzipSync(Buffer.alloc(mb * 1024 * 1024));
+      res.writeHead(200, { "Content-Type": "application/json", "Content-Encoding": "gzip" });
+      return res.end(gz);
+    }
+    if (path === "/big") {
+      const kb = Number(url.searchParams.get("kb") || "1024");
+      res.writeHead(200, { "Content-Type": "application/json" });
+      return res.end("x".repeat(kb * 1024));
     }
     m = path.match(/^\/status\/(\d{3})$/);
     if (m) {

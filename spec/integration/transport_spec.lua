@@ -117,9 +117,25 @@ describe("twingate.transport #integration", function()
       assert.is_true(v[1].new_connections >= 3)
     end)
 
-    it("follows a 308 redirect of a POST as a POST with its body", function()
+    it("returns a redirect unfollowed by default, so no header goes to another host", function()
       local v = run_transport(base, [[
         local h = transport.new{}
+        local before = require("cjson").decode(h:request{ url = base .. "stats" }.body)
+        local res = h:request{ url = base .. "to?code=307&url=" .. base .. "echo", body = "{}",
+          headers = { ["X-API-KEY"] = "k" } }
+        local after = require("cjson").decode(h:request{ url = base .. "stats" }.body)
+        out{ status = res.status, location = res.headers.location, url = res.url,
+             requests = after.requests - before.requests }
+      ]])
+      assert.are.equal(307, v[1].status)
+      assert.are.equal(base .. "echo", v[1].location)
+      assert.matches("/to%?code=307", v[1].url)
+      assert.are.equal(2, v[1].requests) -- the redirect and the second /stats, no /echo
+    end)
+
+    it("follows a 308 redirect of a POST as a POST with its body", function()
+      local v = run_transport(base, [[
+        local h = transport.new{ max_redirects = 5 }
         local res = h:request{ url = base .. "redirect/308", method = "POST", body = '{"q":1}' }
         out(res)
       ]])
@@ -132,7 +148,7 @@ describe("twingate.transport #integration", function()
 
     it("keeps a POST a POST on a 301 redirect too", function()
       local v = run_transport(base, [[
-        out(transport.new{}:request{ url = base .. "redirect/301", body = "x=1" })
+        out(transport.new{ max_redirects = 5 }:request{ url = base .. "redirect/301", body = "x=1" })
       ]])
       local echo = cjson.decode(v[1].body)
       assert.are.equal("POST", echo.method)
@@ -148,6 +164,25 @@ describe("twingate.transport #integration", function()
       local body = cjson.decode(v[1].body)
       assert.is_true(body.compressed)
       assert.are.equal(2000, #body.filler)
+    end)
+
+    it("stops a body that decompresses past max_body, with sent = true", function()
+      local v = run_transport(base, [[
+        local h = transport.new{ max_body = 1024 * 1024 }
+        local res, code, msg, sent = h:request{ url = base .. "bomb?mb=20" }
+        local ok = h:request{ url = base .. "big?kb=512" }
+        local res2, code2, msg2 = h:request{ url = base .. "big?kb=64", max_body = 1000 }
+        out{ res = res == nil, code = code, msg = msg, sent = sent, after = ok.status,
+             after_len = #ok.body, res2 = res2 == nil, msg2 = msg2 }
+      ]])
+      assert.is_true(v[1].res)
+      assert.are.equal(23, v[1].code) -- CURLE_WRITE_ERROR
+      assert.are.equal("response larger than 1048576 bytes", v[1].msg)
+      assert.is_true(v[1].sent)
+      assert.are.equal(200, v[1].after)
+      assert.are.equal(512 * 1024, v[1].after_len)
+      assert.is_true(v[1].res2)
+      assert.are.equal("response larger than 1000 bytes", v[1].msg2)
     end)
 
     it("collects response headers, joining repeated ones", function()
@@ -248,6 +283,72 @@ describe("twingate.transport #integration", function()
       assert.matches("body", v[1][4])
       assert.is_false(v[1][5])
       assert.matches("timeout", v[1][6])
+    end)
+  end)
+
+  describe("argument checks", function()
+    it("rejects NaN, infinite and out-of-range timeouts", function()
+      local v = run_transport(base, [[
+        local r = {}
+        for _, o in ipairs{ { timeout = 0/0 }, { connect_timeout = 0/0 }, { timeout = 1/0 },
+                            { timeout = -1 }, { connect_timeout = 1e300 }, { max_body = 0 },
+                            { max_redirects = -1 }, { max_redirects = 0/0 } } do
+          local ok, e = pcall(transport.new, o)
+          r[#r + 1] = { ok = ok, err = tostring(e) }
+        end
+        local h = transport.new{}
+        local ok, e = pcall(h.request, h, { url = base .. "echo", timeout = 0/0 })
+        r[#r + 1] = { ok = ok, err = tostring(e) }
+        out(r)
+      ]])
+      for i, r in ipairs(v[1]) do
+        assert.is_false(r.ok, "case " .. i)
+        assert.matches("bad argument", r.err, 1, true)
+      end
+      assert.matches("'timeout' must be", v[1][1].err, 1, true)
+      assert.matches("'connect_timeout' must be", v[1][2].err, 1, true)
+    end)
+
+    it("refuses methods with CR, LF, NUL, spaces or separators", function()
+      local v = run_transport(base, [[
+        local h = transport.new{}
+        local r = {}
+        for _, m in ipairs{ "DELETE\r\nX: y", "GET\0", "GE T", "", "A(B" } do
+          local ok, e = pcall(h.request, h, { url = base .. "echo", method = m, body = "{}" })
+          r[#r + 1] = { ok = ok, err = tostring(e) }
+        end
+        local res = h:request{ url = base .. "echo", method = "PATCH", body = "{}" }
+        out{ r = r, patch = require("cjson").decode(res.body).method }
+      ]])
+      for i, r in ipairs(v[1].r) do
+        assert.is_false(r.ok, "case " .. i)
+        assert.matches("'method' must be an HTTP token", r.err, 1, true)
+      end
+      assert.are.equal("PATCH", v[1].patch)
+    end)
+
+    it("refuses a URL or user agent with a NUL byte instead of cutting it", function()
+      local v = run_transport(base, [[
+        local h = transport.new{}
+        local ok1, e1 = pcall(h.request, h, { url = base .. "echo\0.evil.example" })
+        local ok2, e2 = pcall(transport.new, { user_agent = "a\0b" })
+        out{ ok1, tostring(e1), ok2, tostring(e2) }
+      ]])
+      assert.is_false(v[1][1])
+      assert.matches("'url' must not contain a NUL byte", v[1][2], 1, true)
+      assert.is_false(v[1][3])
+      assert.matches("NUL", v[1][4], 1, true)
+    end)
+
+    it("sys.file_mode refuses a path with a NUL byte", function()
+      local v = run_transport(base, [[
+        local sys = require "twingate.sys"
+        local ok, e = pcall(sys.file_mode, "/etc/passwd\0/nothing")
+        out{ ok = ok, err = tostring(e), mode = sys.file_mode("/etc/passwd") }
+      ]])
+      assert.is_false(v[1].ok)
+      assert.matches("NUL", v[1].err, 1, true)
+      assert.is_number(v[1].mode)
     end)
   end)
 
