@@ -48,6 +48,24 @@ end
 
 describe("twingate.batch", function()
   describe("op()", function()
+    it("refuses a list argument that is not a sequence (a set, a hole) naming it", function()
+      for _, v in ipairs{ { VXNlcjox = true }, { [1] = "A", [3] = "B" }, { "A", x = "B" } } do
+        local ok, err = pcall(batch.op, GROUPS, "update", "g1", { addedUserIds = v })
+        assert.is_false(ok)
+        assert.equals("invalid_argument", err.kind)
+        assert.matches("addedUserIds", err.message)
+        assert.matches("list", err.message)
+      end
+      local ok, err = pcall(batch.check, { field = "groupUpdate", args = { id = "g", userIds = { x = "1" } },
+        types = { id = "ID!", userIds = "[ID]" } })
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.matches("userIds", err.message)
+      -- sequences and empty lists are fine, and stay arrays
+      local op = batch.op(GROUPS, "update", "g1", { addedUserIds = json.array{} })
+      assert.equals("[]", json.encode(op.args.addedUserIds))
+    end)
+
     it("builds an update op from the collection definition", function()
       local op = batch.op(GROUPS, "update", "g1", { addedUserIds = { "u1" } })
       assert.are.equal("groupUpdate", op.field)

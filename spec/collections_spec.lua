@@ -169,6 +169,17 @@ describe("twingate.collections", function()
       assert.matches('"userIds":%[%]', r.raw)
     end)
 
+    it("refuses a set-style table or a list with holes as a list argument, sending nothing", function()
+      for _, v in ipairs{ { VXNlcjox = true }, { [1] = "A", [3] = "B" }, { "A", x = "B" } } do
+        local tg, t = connect(function() return { data = { groupUpdate = { ok = true, entity = { id = "G1" } } } } end)
+        local ok, err = pcall(tg.groups.update, tg.groups, "G1", { userIds = v })
+        assert.is_false(ok)
+        assert.equals("invalid_argument", err.kind)
+        assert.matches("'userIds' must be a list", err.message)
+        assert.equals(0, #t.requests)
+      end
+    end)
+
     it("sends twingate.null as an explicit null", function()
       local tg, t = connect(function() return { data = { groupUpdate = { ok = true, entity = { id = "G1" } } } } end)
       tg.groups:update("G1", { securityPolicyId = twingate.null, name = "X" })

@@ -56,11 +56,11 @@ local function bad(msg, level)
 end
 
 -- Lists travel as JSON arrays, also when empty.
-local function value_for(t, v)
-  if graphql.is_list(t) and v ~= json.null and type(v) == "table" then
-    local a = {}
-    for i, x in ipairs(v) do a[i] = x end
-    return json.array(a)
+local function value_for(t, v, field, k)
+  if graphql.is_list(t) and v ~= json.null then
+    local ok, res = pcall(graphql.list_value, v, k)
+    if not ok then bad("batch op " .. field .. ": " .. (errors.is(res) and res.message or tostring(res)), 4) end
+    return res
   end
   return v
 end
@@ -81,7 +81,7 @@ function M.check(op)
     local t = op.types[k]
     if type(k) ~= "string" or not k:match("^[_%a][_%w]*$") then bad("batch op " .. op.field .. ": bad argument name") end
     if type(t) ~= "string" then bad("batch op " .. op.field .. ": no type for argument '" .. k .. "'") end
-    op.args[k] = value_for(t, v)
+    op.args[k] = value_for(t, v, op.field, k)
   end
   op.selection = op.selection or (op.delete and "ok error" or DEFAULT_SELECTION)
   if op.verify ~= nil and type(op.verify) ~= "function" then bad("batch op: verify must be a function") end

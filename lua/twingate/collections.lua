@@ -363,10 +363,9 @@ local function build(self, fn, spec, input, fixed)
       if t:sub(-1) == "!" then bad(self, fn, "'" .. k .. "' is required") end
     else
       if t:sub(1, 1) == "[" and v ~= json.null then
-        if type(v) ~= "table" then bad(self, fn, "'" .. k .. "' must be a list") end
-        local a = {}
-        for i, x in ipairs(v) do a[i] = x end
-        v = json.array(a)
+        local ok, res = pcall(graphql.list_value, v, k)
+        if not ok then bad(self, fn, errors.is(res) and res.message or tostring(res)) end
+        v = res
       elseif v == json.null and t:sub(-1) == "!" then
         bad(self, fn, "'" .. k .. "' cannot be null")
       end

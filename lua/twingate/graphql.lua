@@ -9,6 +9,7 @@
 -- many reads (or writes) travel in one HTTP request. Values only ever travel as
 -- variables; nothing is spliced into the document text.
 local errors = require "twingate.errors"
+local json = require "twingate.json"
 
 local M = {}
 
@@ -317,6 +318,35 @@ end
 --- True if the GraphQL type `t` is a list type (`[ID]`, `[ID!]!`, ...).
 function M.is_list(t)
   return t:sub(1, 1) == "["
+end
+
+--- The value of a list argument as a JSON array (a copy marked with
+-- `json.array`, so that an empty list is sent as `[]`). A list must be a
+-- proper sequence: keys exactly 1..n (a `json.array` table is one too); a
+-- set-style table (`{ [id] = true }`) or a list with holes would silently
+-- lose items, so it is refused.
+-- @param v table
+-- @param name the argument's name, for the message
+-- @return json.array table
+-- @raise invalid_argument naming the argument when `v` is not a sequence
+function M.list_value(v, name)
+  local function refuse(why)
+    errors.raise("invalid_argument", "'" .. tostring(name) .. "' must be a list (a sequence with keys 1..n), "
+      .. why, nil, 0)
+  end
+  if type(v) ~= "table" then refuse("got a " .. type(v)) end
+  local n, count = #v, 0
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then
+      refuse("got a table with the key " .. (type(k) == "string" and string.format("%q", k) or tostring(k))
+        .. (type(k) == "string" and " (a set? pass the ids as a list)" or " (a list with holes?)"))
+    end
+    count = count + 1
+  end
+  if count ~= n then refuse("got a list with holes") end
+  local a = {}
+  for i = 1, n do a[i] = v[i] end
+  return json.array(a)
 end
 
 return M

@@ -7,6 +7,7 @@
 --   for u in tg.groups:users(id) do ... end          -- every member, every page
 local collections = require "twingate.collections"
 local errors = require "twingate.errors"
+local graphql = require "twingate.graphql"
 
 local USER_FIELDS = "id email firstName lastName state role type"
 
@@ -40,6 +41,8 @@ local function check_ids(fn, ids)
   if type(ids) ~= "table" then
     errors.raise("invalid_argument", "groups:" .. fn .. "(): expects a list of user ids", nil, 0)
   end
+  local ok, err = pcall(graphql.list_value, ids, "user_ids")
+  if not ok then errors.raise("invalid_argument", "groups:" .. fn .. "(): " .. err.message, nil, 0) end
   for i, v in ipairs(ids) do
     if type(v) ~= "string" or v == "" then
       errors.raise("invalid_argument", "groups:" .. fn .. "(): user id #" .. i .. " is not an id string", nil, 0)
