@@ -39,6 +39,19 @@ describe("twingate.collections", function()
   after_each(function() log.configure{ level = "info" } end)
 
   describe("each()", function()
+    it("sends an empty `in` list of a filter as a JSON array, and leaves the caller's filter alone", function()
+      local tg, t = connect(function() return { data = { groups = conn({}, false) } } end)
+      local filter = { name = { ["in"] = {} }, type = { ["in"] = { "MANUAL" } } }
+      assert.same({}, tg.groups:list(filter))
+      assert.matches('"in":%[%]', t.requests[1].raw)
+      assert.matches('"in":%["MANUAL"%]', t.requests[1].raw)
+      assert.is_false(json.is_array(filter.name["in"]))
+      local ok, err = pcall(tg.groups.list, tg.groups, { name = { ["in"] = { a = true } } })
+      assert.is_false(ok)
+      assert.equals("invalid_argument", err.kind)
+      assert.matches("in", err.message)
+    end)
+
     it("lists every page with the filter as a variable and the default selection", function()
       local tg, t = connect(function(_, n)
         if n == 1 then return { data = { groups = conn({ { id = "G1", name = "a" }, { id = "G2", name = "b" } }, true, "p1") } } end

@@ -145,6 +145,29 @@ function Collection:_complete(nodes, specs)
     { page_size = client.page_size, batch_size = client.batch_size, name = "Complete" .. self.def.plural })
 end
 
+-- Filter operator fields whose values are lists in the schema (`in: [String!]`,
+-- the tag filter's `and`/`or`; `notIn` for forward compatibility).
+local FILTER_LISTS = { ["in"] = true, notIn = true, ["and"] = true, ["or"] = true }
+
+-- A copy of a filter whose list-valued operators are json.array (an empty
+-- `in` must go as `[]`, not `{}`); raises when one is not a sequence.
+local function normalize_filter(self, fn, v, path)
+  if type(v) ~= "table" or v == json.null then return v end
+  local out = {}
+  for k, x in pairs(v) do
+    local p = path .. "." .. tostring(k)
+    if FILTER_LISTS[k] and x ~= json.null then
+      local ok, res = pcall(graphql.list_value, x, p)
+      if not ok then bad(self, fn, "filter " .. (errors.is(res) and res.message or tostring(res))) end
+      for i, item in ipairs(res) do res[i] = normalize_filter(self, fn, item, p .. "[" .. i .. "]") end
+      out[k] = res
+    else
+      out[k] = normalize_filter(self, fn, x, p)
+    end
+  end
+  return setmetatable(out, getmetatable(v))
+end
+
 --- Iterate over the objects matching a filter, every page.
 -- @param filter the kind's filter input (e.g. `{ name = { startsWith = "eng-" } }`) or nil
 -- @param opts `{ fields = "selection", include = { "users" } }`: `include` fills
@@ -156,6 +179,7 @@ function Collection:each(filter, opts)
   if filter ~= nil and type(filter) ~= "table" then bad(self, "each", "filter must be a table") end
   if filter ~= nil and not def.filter_type then bad(self, "each", "this collection takes no filter") end
   if def.plain_list then return self:_each_plain(filter, opts) end
+  filter = normalize_filter(self, "each", filter, "filter")
   local sel, specs = selection(self, "each", opts)
   local decl, arg = "", ""
   if def.filter_type then
