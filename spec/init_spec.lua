@@ -95,6 +95,20 @@ describe("twingate", function()
       assert.equals("http://override/api/graphql/", t.requests[1].url)
     end)
 
+    it("keeps the configured dry run: connect{ dry_run = false } cannot switch it off", function()
+      twingate.configure({ endpoint = "http://configured/api/graphql/", api_token = TOKEN, dry_run = true })
+      local t = fake({})
+      local tg = twingate.connect{ transport = t, dry_run = false }
+      assert.is_true(tg.dry_run)
+      local data = tg:mutate('mutation { groupCreate(name: "LEAK") { ok } }')
+      assert.is_true(data.groupCreate.dry_run)
+      assert.equals(0, #t.requests)
+      -- connect may switch it on
+      twingate.configure({ endpoint = "http://configured/api/graphql/", api_token = TOKEN, dry_run = false })
+      assert.is_true(twingate.connect{ transport = t, dry_run = true }.dry_run)
+      assert.is_false(twingate.connect{ transport = t }.dry_run)
+    end)
+
     it("builds the endpoint from a network name", function()
       local tg = twingate.connect{ network = "acme", api_token = TOKEN, transport = fake({}) }
       assert.equals("https://acme.twingate.com/api/graphql/", tg.endpoint)

@@ -566,6 +566,16 @@ describe("twingate.plan", function()
       end
     end)
 
+    it("stays a dry run when the client is in dry run, whatever opts.dry_run says", function()
+      local out = sink()
+      local code, report = small_plan():run({ dry_run = true }, { dry_run = false, stdout = out, yes = true })
+      assert.are.equal(0, code)
+      assert.are.same({}, calls)
+      assert.is_true(report.dry_run)
+      assert.matches("Dry run:", out.text(), 1, true)
+      assert.not_matches("Applied 0", out.text(), 1, true)
+    end)
+
     it("never asks in a dry run", function()
       local code = small_plan():run({ dry_run = true }, { stdout = sink(), interactive = true,
         stdin = { read = function() error("asked") end } })

@@ -133,7 +133,8 @@ end
 --- Connect to the Admin API.
 -- @param opts optional table overriding the settings: `network`, `url`, `endpoint`,
 --   `api_token`, `timeout`, `max_retries`, `reads_per_minute`, `writes_per_minute`,
---   `dry_run`, `page_size` (100), `batch_size` (25, aliased fields per batched read),
+--   `dry_run` (may switch dry run on, never off when the settings have it on),
+--   `page_size` (100), `batch_size` (25, aliased fields per batched read),
 --   and for tests `transport`, `now`, `sleep`, `random`
 -- @return client
 -- @raise `config` when no endpoint or token is set, or there is no transport
@@ -146,6 +147,8 @@ function M.connect(opts)
   local s = {}
   for k, v in pairs(base) do s[k] = v end
   for k, v in pairs(opts) do s[k] = v end
+  -- --dry-run / TWINGATE_DRY_RUN cannot be switched off from a script
+  s.dry_run = (base.dry_run or opts.dry_run) and true or false
   if opts.network and not opts.endpoint then
     s.endpoint = M.endpoint_for(opts.network, opts.url or base.url)
   end
@@ -165,7 +168,7 @@ function M.connect(opts)
     timeout = timeout, max_retries = s.max_retries == nil and 10 or s.max_retries,
     reads_per_minute = s.reads_per_minute, writes_per_minute = s.writes_per_minute,
     rate_window = s.rate_window, now = s.now, sleep = s.sleep, random = s.random,
-    user_agent = "twingate-lua/" .. M.version,
+    user_agent = "twingate-lua/" .. M.version, dry_run = s.dry_run,
   }
   local page_size = s.page_size or paginate.DEFAULT_PAGE_SIZE
   local batch_size = s.batch_size or paginate.DEFAULT_BATCH_SIZE

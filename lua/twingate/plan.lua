@@ -431,8 +431,8 @@ end
 -- same way); the remaining changes are then skipped.
 -- @param opts optional table:
 --   `client` (the twingate client; needed for changes with an `op`),
---   `dry_run` (apply nothing; every change counts as planned; default the
---   client's dry_run), `batch_size` (default 10),
+--   `dry_run` (apply nothing; every change counts as planned; always when
+--   the client is in dry run), `batch_size` (default 10),
 --   `journal` (a twingate.journal: each change is written before it is sent
 --   and after; on a resumed journal, changes already done are skipped and
 --   changes that were in flight are re-checked first: `verify` asks the
@@ -456,8 +456,8 @@ end
 function Plan:apply(opts)
   opts = opts or {}
   local client = opts.client
-  local dry = opts.dry_run
-  if dry == nil then dry = client and client.dry_run or false end
+  -- a client in dry run never sends, so opts.dry_run = false cannot turn it off
+  local dry = (client and client.dry_run) or opts.dry_run
   dry = dry and true or false
   local stop_on = opts.stop_on or DEFAULT_STOP_ON
   local j = opts.journal
@@ -768,7 +768,7 @@ end
 -- apply, print the summary (an empty plan prints only its rendering, which
 -- says "No changes.").
 -- @param tg the twingate client
--- @param opts table: `dry_run` (default tg.dry_run), `yes`, `journal` (file
+-- @param opts table: `dry_run` (a dry run also when tg.dry_run), `yes`, `journal` (file
 --   to start), `resume` (journal file to continue), `batch_size`,
 --   `on_result`, `max_items` (of the rendering), `stdout`, `stdin`,
 --   `interactive` (override the terminal check), `quiet_summary`, and for
@@ -780,8 +780,7 @@ end
 function Plan:run(tg, opts)
   opts = opts or {}
   local out = opts.stdout or io.stdout
-  local dry = opts.dry_run
-  if dry == nil then dry = tg and tg.dry_run end
+  local dry = (tg and tg.dry_run) or opts.dry_run
   dry = dry and true or false
   self:print(out, { max_items = opts.max_items })
   local j
