@@ -356,6 +356,23 @@ describe("twingate.http", function()
         assert.are.same({ 5 }, clock.sleeps)
       end)
 
+      it("raises rate_limited at once when Retry-After is over the cap", function()
+        local api = api_with({ reply(429, "{}", { ["retry-after"] = "999999" }) })
+        local err = post_err(api)
+        assert.are.equal("rate_limited", err.kind)
+        assert.matches("asked to wait 999999 seconds", err.message, 1, true)
+        assert.are.same({}, clock.sleeps)
+        api = api_with({ reply(429, "{}", { ["retry-after"] = "20" }) }, { max_retry_after = 10 })
+        assert.are.equal("rate_limited", post_err(api).kind)
+        assert.are.same({}, clock.sleeps)
+      end)
+
+      it("takes the largest of repeated Retry-After values", function()
+        local api = api_with({ reply(429, "{}", { ["retry-after"] = "1, 2" }), ok_reply({}) })
+        api:post("query Q { a }")
+        assert.are.same({ 2 }, clock.sleeps)
+      end)
+
       it("raises rate_limited with status 429 after max_retries", function()
         local replies = {}
         for i = 1, 3 do replies[i] = reply(429, "{}", { ["retry-after"] = "1",
@@ -548,6 +565,146 @@ describe("twingate.http", function()
       local api = api_with({})
       api:close()
       assert.is_true(transport.closed)
+    end)
+
+    it("makes later requests raise a config error, not a raw string", function()
+      local api = api_with({})
+      api:close()
+      local err = post_err(api)
+      assert.are.equal("config", err.kind)
+      assert.matches("the client was closed", err.message, 1, true)
+      assert.are.equal(0, #transport.requests)
+    end)
+
+    it("maps a transport that raises because it was closed to the same error", function()
+      local api = api_with({})
+      function transport.request() error("attempt to use a closed transport handle") end
+      local err = post_err(api)
+      assert.are.equal("config", err.kind)
+      assert.matches("the client was closed", err.message, 1, true)
+    end)
+  end)
+
+  describe("redirects", function()
+    local function redirect(status, location)
+      return { status = status, headers = { location = location }, body = "" }
+    end
+
+    it("follows a redirect to a sub-domain as a POST with the same body and keeps it", function()
+      local to = "https://acme.us1.twingate.com/api/graphql/"
+      local api = api_with({ redirect(307, to), ok_reply({ a = 1 }), ok_reply({ a = 2 }) })
+      assert.are.equal(1, api:post("mutation M { a }", { x = 1 },
+        { write = true, operation = "M" }).a)
+      local r1, r2 = transport.requests[1], transport.requests[2]
+      assert.are.equal(ENDPOINT, r1.url)
+      assert.are.equal(to, r2.url)
+      assert.are.equal("POST", r2.method)
+      assert.are.equal(r1.body, r2.body)
+      assert.are.equal(TOKEN, r2.headers["X-API-KEY"])
+      -- later requests go straight to the final endpoint, logged at info once
+      api:post("query Q { a }")
+      assert.are.equal(to, transport.requests[3].url)
+      assert.are.equal(to, api.endpoint)
+      local _, n = logbuf:text():gsub("using this endpoint from now on", "")
+      assert.are.equal(1, n)
+    end)
+
+    it("keeps a POST a POST for 301, 302, 303, 307 and 308, relative locations too", function()
+      for _, status in ipairs({ 301, 302, 303, 307, 308 }) do
+        local api = api_with({ redirect(status, "/v2/graphql/"), ok_reply({ a = 1 }) })
+        api:post("query Q { a }")
+        assert.are.equal("https://acme.twingate.com/v2/graphql/", transport.requests[2].url)
+        assert.are.equal("POST", transport.requests[2].method)
+        assert.are.equal(transport.requests[1].body, transport.requests[2].body)
+      end
+    end)
+
+    it("refuses a redirect to another host and sends nothing there", function()
+      for _, to in ipairs({ "https://collect.example.net/x", "https://twingate.com.evil.io/",
+                            "https://eviltwingate.com/", "//other.example/api" }) do
+        local api = api_with({ redirect(307, to) })
+        local err = post_err(api)
+        assert.are.equal("http", err.kind)
+        assert.matches("refused to follow the redirect to", err.message, 1, true)
+        assert.matches("API key would go to another host", err.message, 1, true)
+        assert.are.equal(1, #transport.requests)
+      end
+    end)
+
+    it("follows the same host only for an IP address or localhost", function()
+      local base = "http://127.0.0.1:8080/api/graphql/"
+      local api = api_with({ redirect(308, "http://127.0.0.1:8080/other"), ok_reply({}) },
+        { endpoint = base })
+      api:post("query Q { a }")
+      assert.are.equal(2, #transport.requests)
+      for _, to in ipairs({ "http://localhost:8080/collect", "http://127.0.0.1:9999/collect",
+                            "http://127.0.0.2:8080/" }) do
+        api = api_with({ redirect(307, to) }, { endpoint = base })
+        local err = post_err(api)
+        assert.matches("refused to follow the redirect to", err.message, 1, true)
+        assert.are.equal(1, #transport.requests)
+      end
+    end)
+
+    it("refuses a redirect from https to http, even to the same host", function()
+      local api = api_with({ redirect(301, "http://acme.twingate.com/api/graphql/") })
+      local err = post_err(api)
+      assert.are.equal("http", err.kind)
+      assert.matches("from https to http", err.message, 1, true)
+      assert.are.equal(1, #transport.requests)
+    end)
+
+    it("stops a redirect loop after 5", function()
+      local replies = {}
+      for i = 1, 10 do replies[i] = redirect(302, "/loop" .. i) end
+      local api = api_with(replies)
+      local err = post_err(api)
+      assert.are.equal("http", err.kind)
+      assert.matches("too many redirects", err.message, 1, true)
+      assert.are.equal(6, #transport.requests)
+    end)
+
+    it("never logs the userinfo of a redirect target", function()
+      local api = api_with({ redirect(307, "https://u:pw-secret@acme.twingate.com/g"),
+        ok_reply({}) })
+      api:post("query Q { a }")
+      assert.is_nil(logbuf:text():find("pw-secret", 1, true))
+    end)
+  end)
+
+  describe("dry run", function()
+    it("refuses a write with invalid_argument and sends nothing", function()
+      local api = api_with({ ok_reply({}) }, { dry_run = true })
+      local err = post_err(api, "mutation GroupUpdate { x }", nil,
+        { write = true, operation = "GroupUpdate" })
+      assert.are.equal("invalid_argument", err.kind)
+      assert.are.equal("dry run: refusing to send mutation GroupUpdate", err.message)
+      assert.are.equal(0, #transport.requests)
+      api:post("query Q { a }")
+      assert.are.equal(1, #transport.requests)
+    end)
+
+    it("takes the process's --dry-run setting when dry_run is not given", function()
+      local main = require "twingate.main"
+      local saved = main.settings
+      main.settings = { dry_run = true }
+      local ok, api = pcall(api_with, {})
+      main.settings = saved
+      assert.is_true(ok)
+      local err = post_err(api, "mutation M { x }", nil, { write = true })
+      assert.are.equal("dry run: refusing to send mutation M", err.message)
+    end)
+  end)
+
+  describe("response size", function()
+    it("raises http without retrying when the body is over the limit", function()
+      local api = api_with({ { fail = "response larger than 1000 bytes", code = 23, sent = true } },
+        { max_body = 1000 })
+      local err = post_err(api)
+      assert.are.equal("http", err.kind)
+      assert.matches("response larger than 1000 bytes", err.message, 1, true)
+      assert.are.equal(1, #transport.requests)
+      assert.are.equal(1000, transport.requests[1].max_body)
     end)
   end)
 

@@ -16,6 +16,17 @@
 --   them): `http` error with `maybe_applied = true`;
 -- * 401/403 -> `auth`; 404 or a non-JSON body -> `http` with a hint about the
 --   network name / endpoint; 400 or 200 with `errors` -> `graphql`.
+-- * 301/302/303/307/308 with a Location: followed here (the C transport never
+--   follows), at most 5 in a row, as the same method with the same body (a
+--   POST stays a POST: regional shards answer acme.twingate.com with a
+--   redirect to acme.us1.twingate.com); never from https to http; only to the
+--   configured host or a host under its parent domain (`*.twingate.com` for
+--   `acme.twingate.com`; the same host and port for an IP address or
+--   localhost), because the API key goes along. The final endpoint is kept
+--   for the client's later requests.
+-- * Retry-After above `max_retry_after` (900 s): `rate_limited` at once.
+-- * a response body above `max_body` bytes: `http` error, no retry.
+-- * with `dry_run`, a write raises `invalid_argument` and nothing is sent.
 -- The token is registered with `errors.add_secret` and never logged.
 local errors = require "twingate.errors"
 local json = require "twingate.json"
@@ -30,6 +41,10 @@ Api.__index = Api
 M.BACKOFF_BASE = 0.5
 M.BACKOFF_CAP = 30
 M.DEFAULT_RETRY_AFTER = 60
+M.MAX_RETRY_AFTER = 900
+M.MAX_REDIRECTS = 5
+
+local REDIRECT = { [301] = true, [302] = true, [303] = true, [307] = true, [308] = true }
 
 local function default_random()
   return math.random()
@@ -41,14 +56,93 @@ local function host_of(url)
 end
 M.host_of = host_of
 
+-- The URL without user:password@ (for logs).
+local function without_userinfo(url)
+  local scheme, authority, rest = tostring(url):match("^(%a[%w+.-]*://)([^/?#]*)(.*)$")
+  if not scheme then return tostring(url) end
+  return scheme .. authority:gsub("^.*@", "") .. rest
+end
+M.without_userinfo = without_userinfo
+
+-- Split an absolute http(s) URL: scheme, host (lower-cased, no userinfo),
+-- port (number, the scheme's default when absent), and the raw authority and rest.
+local function parse_url(url)
+  local scheme, authority, rest = tostring(url):match("^(%a[%w+.-]*)://([^/?#]*)(.*)$")
+  if not scheme then return nil end
+  scheme = scheme:lower()
+  local hostport = authority:gsub("^.*@", "")
+  local host, port
+  if hostport:sub(1, 1) == "[" then
+    host, port = hostport:match("^(%[[^%]]*%])(.*)$")
+  else
+    host, port = hostport:match("^([^:]*)(.*)$")
+  end
+  if not host or host == "" then return nil end
+  if port ~= "" then
+    port = port:match("^:(%d+)$")
+    if not port then return nil end
+    port = tonumber(port)
+  else
+    port = (scheme == "https" and 443) or (scheme == "http" and 80) or nil
+  end
+  return { scheme = scheme, host = host:lower(), port = port, authority = authority,
+    rest = rest }
+end
+M.parse_url = parse_url
+
+-- An absolute URL for a Location header value relative to `base` (RFC 3986 5.2, the
+-- cases servers use: absolute, scheme-relative, absolute path, query, relative path).
+local function resolve_location(base, location)
+  if location:match("^%a[%w+.-]*:") then return location end
+  local b = parse_url(base)
+  if not b then return nil end
+  local origin = b.scheme .. "://" .. b.authority
+  if location:sub(1, 2) == "//" then return b.scheme .. ":" .. location end
+  if location:sub(1, 1) == "/" then return origin .. location end
+  local path = b.rest:match("^([^?#]*)")
+  if location:sub(1, 1) == "?" then return origin .. path .. location end
+  local dir = path:match("^(.*/)") or "/"
+  return origin .. dir .. location
+end
+M.resolve_location = resolve_location
+
+local function is_ip_or_local(host)
+  return host == "localhost" or host:match("^%d+%.%d+%.%d+%.%d+$") ~= nil
+    or host:sub(1, 1) == "["
+end
+
+--- Whether the API key may follow a redirect from the configured endpoint to `url`:
+-- the same host, or a host under the configured host's parent domain (for an IP
+-- address or localhost: the same host and port only).
+-- @param configured the configured endpoint URL
+-- @param url the redirect target (absolute)
+-- @return boolean
+function M.key_may_go_to(configured, url)
+  local c, t = parse_url(configured), parse_url(url)
+  if not c or not t then return false end
+  if is_ip_or_local(c.host) or is_ip_or_local(t.host) then
+    return c.host == t.host and c.port == t.port
+  end
+  if t.host == c.host then return true end
+  -- The parent domain: drop the first label, but never go up to a bare TLD.
+  local parent = c.host
+  local _, dots = c.host:gsub("%.", "")
+  if dots >= 2 then parent = c.host:match("^[^.]+%.(.+)$") end
+  return t.host == parent or t.host:sub(-(#parent + 1)) == "." .. parent
+end
+
 --- Create an API endpoint object.
 -- @param opts table: `transport` (required; object with `:request(req)`),
 -- `endpoint`, `api_token` (required), `timeout` (35), `max_retries` (10),
 -- `reads_per_minute`, `writes_per_minute` (nil = no pacing), `now`,
 -- `sleep`, `random` (injectable clock, sleep and [0,1) random source),
 -- `user_agent`, `log` (a logger with debug/info/warn/error, default twingate.log),
--- `limiter` (a shared ratelimit object instead of a new one)
--- @return api object with `:post` and `.stats`
+-- `limiter` (a shared ratelimit object instead of a new one),
+-- `dry_run` (refuse every write; when nil, the process's --dry-run setting from
+-- twingate.main), `max_retry_after` (900: a longer Retry-After raises at once),
+-- `max_body` (largest response body in bytes; nil = the transport's default, 256 MiB)
+-- @return api object with `:post`, `:close`, `.stats` and `.endpoint` (the current
+-- endpoint, updated when the API redirects)
 -- @raise `config` when endpoint or token are missing; `invalid_argument` on a bad option
 function M.new(opts)
   if type(opts) ~= "table" then
@@ -82,12 +176,30 @@ function M.new(opts)
   if type(timeout) ~= "number" or timeout <= 0 then
     errors.raise("invalid_argument", "timeout must be a positive number of seconds", nil, 2)
   end
+  local max_retry_after = opts.max_retry_after == nil and M.MAX_RETRY_AFTER
+    or opts.max_retry_after
+  if type(max_retry_after) ~= "number" or not (max_retry_after >= 0) then
+    errors.raise("invalid_argument", "max_retry_after must be a number of seconds >= 0", nil, 2)
+  end
+  if opts.max_body ~= nil and (math.type(opts.max_body) ~= "integer" or opts.max_body < 1) then
+    errors.raise("invalid_argument", "max_body must be a positive integer (bytes)", nil, 2)
+  end
+  local dry_run = opts.dry_run
+  if dry_run == nil then
+    local main = package.loaded["twingate.main"]
+    local settings = type(main) == "table" and main.settings
+    dry_run = type(settings) == "table" and settings.dry_run or false
+  end
 
   local self = {
     transport = t,
     endpoint = opts.endpoint,
+    configured_endpoint = opts.endpoint,
     host = host_of(opts.endpoint),
     timeout = timeout,
+    max_retry_after = max_retry_after,
+    max_body = opts.max_body,
+    dry_run = dry_run and true or false,
     max_retries = max_retries,
     now = now,
     sleep = sleep,
@@ -126,14 +238,19 @@ local function lower_keys(h)
 end
 
 -- Parse Retry-After: seconds (integer or fractional); anything else -> nil.
+-- Repeated headers arrive joined ("1, 2"): the largest number wins.
 local function retry_after(headers)
   local v = headers and headers["retry-after"]
   if type(v) ~= "string" then return nil end
-  v = v:match("^%s*(.-)%s*$")
-  if v:match("^%d+$") or v:match("^%d*%.%d+$") or v:match("^%d+%.%d*$") then
-    return tonumber(v)
+  local best
+  for item in (v .. ","):gmatch("([^,]*),") do
+    item = item:match("^%s*(.-)%s*$")
+    if item:match("^%d+$") or item:match("^%d*%.%d+$") or item:match("^%d+%.%d*$") then
+      local n = tonumber(item)
+      if best == nil or n > best then best = n end
+    end
   end
-  return nil
+  return best
 end
 M.retry_after = retry_after
 
@@ -203,6 +320,15 @@ function Api:post(document, variables, opts)
   local write = opts.write and true or false
   local class = write and "write" or "read"
   local operation = opts.operation
+  if self.closed then
+    errors.raise("config", "the client was closed: connect again to send requests",
+      { operation = operation }, 2)
+  end
+  if write and self.dry_run then
+    errors.raise("invalid_argument", "dry run: refusing to send mutation "
+      .. tostring(operation or document:match("mutation%s+([_%a][_%w]*)") or "(unnamed)"),
+      { operation = operation }, 2)
+  end
   local payload = { query = document }
   if variables ~= nil and next(variables) ~= nil then payload.variables = variables end
   if defines_operation(document, operation) then payload.operationName = operation end
@@ -213,6 +339,7 @@ function Api:post(document, variables, opts)
     headers = self.headers(),
     body = body,
     timeout = self.timeout,
+    max_body = self.max_body,
     -- a write on a fresh connection: libcurl never silently resends it (transport.c)
     fresh_connect = write,
   }
@@ -224,7 +351,7 @@ function Api:post(document, variables, opts)
     errors.raise(kind, msg, f, 0)
   end
 
-  local attempt, throttled = 0, false
+  local attempt, throttled, redirects = 0, false, 0
   while true do
     attempt = attempt + 1
     local paced = self.limiter:acquire(class)
@@ -237,13 +364,31 @@ function Api:post(document, variables, opts)
     end
     throttled = false
     local t0 = self.now()
-    local res, code, msg, sent = self.transport:request(req)
+    local rok, res, code, msg, sent = pcall(self.transport.request, self.transport, req)
+    if not rok then
+      self.limiter:finish(class)
+      if type(res) == "string" and res:find("closed transport", 1, true) then
+        self.closed = true
+        fail("config", "the client was closed: connect again to send requests")
+      end
+      error(res, 0)
+    end
     local ms = math.floor((self.now() - t0) * 1000 + 0.5)
     self.limiter:finish(class)
     stats.requests = stats.requests + 1
     if write then stats.writes = stats.writes + 1 else stats.reads = stats.reads + 1 end
 
-    if res == nil then
+    local limit = res == nil and type(msg) == "string"
+      and msg:match("^response larger than (%d+) bytes")
+    if limit then
+      local f = { code = code, attempts = attempt }
+      if write then
+        f.maybe_applied = true
+        f.hint = "the change may or may not have been applied; check before retrying"
+      end
+      fail("http", string.format("the API at %s sent a response larger than %s bytes; "
+        .. "refusing to read it", self.host, limit), f)
+    elseif res == nil then
       local can_retry = (not write) or sent == false
       lg.debug("request failed", { operation = operation, class = class, attempt = attempt,
         ms = ms, code = code, error = msg, sent = sent })
@@ -279,9 +424,26 @@ function Api:post(document, variables, opts)
         return f
       end
 
-      if status == 429 then
+      local redirect = REDIRECT[status] and type(headers.location) == "string"
+      if not redirect then self:remember_endpoint(req.url) end
+      if redirect then
+        redirects = redirects + 1
+        attempt = attempt - 1   -- a redirect is not a retry
+        local target = self:redirect_target(req.url, headers.location, redirects, operation, with)
+        local nreq = {}
+        for k, v in pairs(req) do nreq[k] = v end
+        nreq.url = target
+        req = nreq
+      elseif status == 429 then
         stats.throttled = stats.throttled + 1
         local after = retry_after(headers) or M.DEFAULT_RETRY_AFTER
+        if after > self.max_retry_after then
+          fail("rate_limited", string.format("the API asked to wait %s seconds before retrying "
+            .. "(Retry-After), more than the %s s this client waits", after,
+            self.max_retry_after), with{ retry_after = after, attempts = attempt,
+            maybe_applied = write and false or nil,
+            hint = "run the job later" })
+        end
         -- Hold every request back, also when giving up: a script that
         -- catches the error and goes on must not hammer the API.
         self.limiter:penalize(after)
@@ -354,8 +516,52 @@ function Api:post(document, variables, opts)
   end
 end
 
---- Close the transport (idempotent when the transport's close is).
+-- Check a redirect against the policy and return the absolute URL to follow.
+function Api:redirect_target(from, location, count, operation, with)
+  local function refuse(msg, hint)
+    errors.raise("http", msg, with{ operation = operation, redirects = count,
+      hint = hint }, 0)
+  end
+  local target = resolve_location(from, location)
+  local t = target and parse_url(target)
+  if not t or (t.scheme ~= "http" and t.scheme ~= "https") then
+    refuse(string.format("refused to follow a redirect from %s to a location that is not an "
+      .. "http(s) URL", host_of(from)))
+  end
+  local host = host_of(target)
+  if count > M.MAX_REDIRECTS then
+    refuse(string.format("too many redirects (more than %d) from %s, the last to %s",
+      M.MAX_REDIRECTS, self.host, host), "check TWINGATE_ENDPOINT / TWINGATE_NETWORK")
+  end
+  local f = parse_url(from)
+  if f and f.scheme == "https" and t.scheme ~= "https" then
+    refuse(string.format("refused to follow the redirect from https to http (%s): the API key "
+      .. "would be sent unencrypted", host))
+  end
+  if not M.key_may_go_to(self.configured_endpoint, target) then
+    refuse(string.format("refused to follow the redirect to %s because the API key would go to "
+      .. "another host (the endpoint is %s)", host, host_of(self.configured_endpoint)),
+      "set TWINGATE_ENDPOINT (or --endpoint) to the API's real address if you trust it")
+  end
+  self.log.debug("following a redirect", { operation = operation, to = without_userinfo(target),
+    redirects = count })
+  return target
+end
+
+-- After redirects, keep the final URL as the endpoint of later requests.
+function Api:remember_endpoint(url)
+  if url ~= self.endpoint then
+    self.endpoint = url
+    self.host = host_of(url)
+    self.log.info("the API redirected; using this endpoint from now on",
+      { endpoint = without_userinfo(url) })
+  end
+end
+
+--- Close the transport (idempotent when the transport's close is); later
+-- requests raise a `config` error ("the client was closed").
 function Api:close()
+  self.closed = true
   if self.transport.close then self.transport:close() end
 end
 

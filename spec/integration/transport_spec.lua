@@ -286,6 +286,32 @@ describe("twingate.transport #integration", function()
     end)
   end)
 
+  describe("with twingate.http", function()
+    it("refuses a redirect to another host: no request with the key arrives there", function()
+      local v = run_transport(base, [[
+        local http = require "twingate.http"
+        local h = transport.new{}
+        local function count() return require("cjson").decode(h:request{ url = base .. "stats" }.body).requests end
+        local other = base:gsub("127%.0%.0%.1", "localhost")
+        local api = http.new{ transport = h, api_token = "tok-redirect-spec",
+          endpoint = base .. "to?code=307&url=" .. other .. "echo", dry_run = false }
+        local before = count()
+        local ok, err = pcall(api.post, api, "query Q { a }")
+        local refused = { ok = ok, kind = err.kind, msg = err.message, sent = count() - before }
+        local api2 = http.new{ transport = h, api_token = "tok-redirect-spec",
+          endpoint = base .. "to?code=308&url=/echo", dry_run = false }
+        local ok2, err2 = pcall(api2.post, api2, "query Q { a }")
+        out{ refused = refused, same_ok = ok2, same_msg = tostring(err2) }
+      ]])
+      assert.is_false(v[1].refused.ok)
+      assert.are.equal("http", v[1].refused.kind)
+      assert.matches("refused to follow the redirect to localhost", v[1].refused.msg, 1, true)
+      assert.are.equal(2, v[1].refused.sent) -- the redirect and the second /stats, no /echo
+      -- to the same host it is followed: /echo answers (its echo is no GraphQL data)
+      assert.matches("without data", v[1].same_msg, 1, true)
+    end)
+  end)
+
   describe("argument checks", function()
     it("rejects NaN, infinite and out-of-range timeouts", function()
       local v = run_transport(base, [[
