@@ -684,6 +684,13 @@ describe("twingate.http", function()
       assert.are.equal(1, #transport.requests)
     end)
 
+    it("refuses a mutation document sent as a read", function()
+      local api = api_with({}, { dry_run = true })
+      local err = post_err(api, "# c\n  mutation GroupUpdate { x }", nil, { operation = "GroupUpdate" })
+      assert.are.equal("dry run: refusing to send mutation GroupUpdate", err.message)
+      assert.are.equal(0, #transport.requests)
+    end)
+
     it("takes the process's --dry-run setting when dry_run is not given", function()
       local main = require "twingate.main"
       local saved = main.settings

@@ -254,6 +254,16 @@ local function retry_after(headers)
 end
 M.retry_after = retry_after
 
+-- Is the document's first operation a mutation (comments and blanks skipped)?
+local function is_mutation(document)
+  local d = document
+  repeat
+    local before = d
+    d = d:gsub("^%s+", ""):gsub("^#[^\n]*", "")
+  until d == before
+  return d:match("^mutation[%s{(]") ~= nil or d == "mutation"
+end
+
 -- Does the document define an operation with this name?
 local function defines_operation(document, name)
   if type(name) ~= "string" or not name:match("^[_%a][_%w]*$") then return false end
@@ -324,7 +334,7 @@ function Api:post(document, variables, opts)
     errors.raise("config", "the client was closed: connect again to send requests",
       { operation = operation }, 2)
   end
-  if write and self.dry_run then
+  if self.dry_run and (write or is_mutation(document)) then
     errors.raise("invalid_argument", "dry run: refusing to send mutation "
       .. tostring(operation or document:match("mutation%s+([_%a][_%w]*)") or "(unnamed)"),
       { operation = operation }, 2)
