@@ -17,7 +17,8 @@
 -- What it does:
 --   1. Reads and checks the whole file first. A malformed row, a missing column or
 --      an invalid email stops the job with FILE:LINE and nothing is changed.
---      Duplicate rows are merged; emails match case-insensitively.
+--      Duplicate rows are merged; emails match case-insensitively, over all of
+--      Unicode as the API does ("Ünal@example.com" is "ünal@example.com").
 --   2. Reads all users and the groups named in the file with every member (all
 --      pages, in as few requests as the API allows) and computes the difference.
 --   3. Prints the plan, then applies it with one groupUpdate per changed group
@@ -37,7 +38,9 @@
 --   --email-column NAME   the column with the user's email (default: email)
 --   --delimiter D         ",", ";", "tab" or "auto" (default: auto, from the header)
 --   --remove-missing      also remove members that the file does not list, from
---                         the groups the file names (never from other groups)
+--                         the groups the file names (never from other groups;
+--                         never a member whose email the file lists for that
+--                         group, even when its row was skipped)
 --   --create-groups       create groups the file names that do not exist
 --   --dry-run             print the plan and change nothing (same as
 --                         twingate-lua --dry-run)
@@ -65,6 +68,7 @@ local csv = require "twingate.csv"
 local errors = require "twingate.errors"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
+local text = require "twingate.text"
 
 -- the script's options plus the standard ones (--dry-run --yes --journal --resume --batch-size)
 local opts, run_opts = planning.parse_args(arg, {
@@ -119,7 +123,7 @@ do
     elseif not valid_email(email) then
       bad[#bad + 1] = string.format("%s:%d: invalid email %q", path, line, email)
     else
-      local key = email:lower()
+      local key = text.lower(email)
       email_shown[key] = email_shown[key] or email
       local set = wanted[group]
       if not set then
@@ -154,7 +158,7 @@ local tg = twingate.connect { dry_run = run_opts.dry_run }
 local user_by_email = {}  -- lower email -> user, or false when ambiguous
 for u in tg.users:each(nil, { fields = "id email" }) do
   if u.email then
-    local key = u.email:lower()
+    local key = text.lower(u.email)
     if user_by_email[key] == nil then user_by_email[key] = u else user_by_email[key] = false end
   end
 end
@@ -243,8 +247,12 @@ for _, name in ipairs(group_order) do
         end
       end
       if opts["remove-missing"] then
+        -- never remove a member whose email the file lists for this group,
+        -- even when that row was skipped (unknown or ambiguous user)
+        local listed = wanted[name]
         for _, id in ipairs(sorted_keys(current)) do
-          if not want_ids[id] then
+          local email = current[id].email
+          if not want_ids[id] and not (type(email) == "string" and listed[text.lower(email)]) then
             removed_ids[#removed_ids + 1] = id
             removed[#removed + 1] = current[id].email or id
           end

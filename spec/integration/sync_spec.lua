@@ -415,6 +415,70 @@ describe("scripts/sync-group-members.lua #integration", function()
     end)
   end)
 
+  describe("Unicode emails and exact names", function()
+    -- the tester's seed: a non-ASCII user, a group whose name ends in a space
+    local function unicode_seed()
+      return {
+        users = { { email = "ann@example.com" }, { email = "Bob@Example.com" }, { email = "Ünal@example.com" } },
+        groups = { { name = "Eng", members = { "ann@example.com", "Ünal@example.com" } },
+          { name = "Ops ", members = {} } },
+      }
+    end
+
+    -- group name -> sorted member emails as stored (no case change)
+    local function raw_members()
+      local st = s:state().tables
+      local email = {}
+      for _, u in ipairs(st.users) do email[u.id] = u.email end
+      local out = {}
+      for _, g in ipairs(st.groups) do
+        local list = {}
+        for _, id in ipairs(g.userIds or {}) do list[#list + 1] = email[id] end
+        table.sort(list)
+        out[g.name] = list
+      end
+      return out
+    end
+
+    before_each(function()
+      s:load(unicode_seed())
+      s:reset()
+    end)
+
+    it("matches a non-ASCII email case-insensitively and keeps the member with --remove-missing", function()
+      local code, out, err = sync("group,email\nEng,ann@example.com\nEng,ünal@example.com\n",
+        "--remove-missing", "--yes")
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({ "ann@example.com", "Ünal@example.com" }, raw_members().Eng)
+      assert.are.equal(0, (log_of("mutation")))
+      assert.not_matches("unknown user", out, 1, true)
+    end)
+
+    it("adds a user named with other case in Greek and Cyrillic", function()
+      local st = unicode_seed()
+      st.users[#st.users + 1] = { email = "ΟΔΥΣΣΕΥΣ@example.com" }
+      st.users[#st.users + 1] = { email = "Иван@example.com" }
+      s:load(st)
+      local code, out, err = sync("group,email\nEng,οδυσσευς@example.com\nEng,иван@EXAMPLE.com\n")
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({ "ann@example.com", "Ünal@example.com", "ΟΔΥΣΣΕΥΣ@example.com", "Иван@example.com" },
+        raw_members().Eng)
+    end)
+
+    it("never removes a member the file lists for the group, even when its row is skipped", function()
+      local st = unicode_seed()
+      -- two users whose emails differ only in case: the row is ambiguous and skipped
+      st.users[#st.users + 1] = { email = "ÜNAL@example.com" }
+      s:load(st)
+      local code, out, err = sync("group,email\nEng,ann@example.com\nEng,ünal@example.com\n",
+        "--remove-missing", "--yes")
+      assert.are.equal(3, code, out .. err)
+      assert.matches("several users have this email", out, 1, true)
+      assert.are.equal(2, #raw_members().Eng)
+      assert.are.equal(0, (log_of("mutation")))
+    end)
+  end)
+
   it("keeps --help true to the options", function()
     local code, out = run{ "scripts/sync-group-members.lua", "--help" }
     assert.are.equal(0, code)
