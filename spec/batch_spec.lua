@@ -5,7 +5,9 @@ local json = require "twingate.json"
 
 -- A fake client: records mutate calls; `answer(doc, vars, n)` returns data or raises.
 local function fake(answer)
-  local c = { dry_run = false, calls = {} }
+  local c = { dry_run = false, calls = {}, clock = 0, slept = {} }
+  c.now = function() return c.clock end
+  c.sleep = function(sec) c.clock = c.clock + sec; c.slept[#c.slept + 1] = sec end
   function c.mutate(self, doc, vars, opts)
     self.calls[#self.calls + 1] = { doc = doc, vars = vars, opts = opts }
     return answer(doc, vars, #self.calls)
@@ -157,6 +159,52 @@ describe("twingate.batch", function()
       assert.are.equal(1, checked)
       assert.are.equal("applied", outcomes[1].status)
       assert.is_true(outcomes[1].verified)
+    end)
+
+    it("keeps checking over the grace window before resending a create the server may still be processing", function()
+      local op = batch.check{ field = "groupCreate", args = { name = "x" }, types = { name = "String!" },
+        verify = function(tg) if tg.clock >= 3 then return { ok = true, entity = { id = "late" } } end end }
+      local c = fake(function() errors.raise("transport", "timed out", { maybe_applied = true }) end)
+      c.verify_grace = 10
+      local outcomes = batch.apply(c, { { op = op } })
+      assert.are.equal(1, #c.calls)             -- never sent twice
+      assert.are.same({ 0.5, 1, 2 }, c.slept)
+      assert.are.equal("applied", outcomes[1].status)
+      assert.are.equal("late", outcomes[1].result.entity.id)
+      -- still absent after the whole window: resent once the window has passed
+      local op2 = batch.check{ field = "groupCreate", args = { name = "y" }, types = { name = "String!" },
+        verify = function() return nil end }
+      local c2 = fake(function(doc, vars, k)
+        if k == 1 then errors.raise("transport", "timed out", { maybe_applied = true }) end
+        return { b0 = { ok = true, entity = { id = "y" } } }
+      end)
+      c2.timeout = 1
+      local o2 = batch.apply(c2, { { op = op2 } })
+      assert.are.same({ 0.5, 1, 2, 4, 2.5 }, c2.slept) -- max(timeout, 10 s)
+      assert.are.equal(2, #c2.calls)
+      assert.are.equal("applied", o2[1].status)
+    end)
+
+    it("reports unknown, not failed, when a resend of a maybe-applied op is refused, and stops on transport", function()
+      local c = fake(function(_, _, k)
+        if k == 1 then errors.raise("http", "HTTP 502", { maybe_applied = true, status = 502 }) end
+        errors.raise("transport", "connection refused", { maybe_applied = false })
+      end)
+      local outcomes = batch.apply(c, items(3), { batch_size = 1 })
+      assert.are.equal(2, #c.calls)
+      assert.are.same({ "unknown", "skipped", "skipped" },
+        { outcomes[1].status, outcomes[2].status, outcomes[3].status })
+      assert.matches("not attempted after an earlier transport error", outcomes[2].reason)
+    end)
+
+    it("stops after a transport or rate_limited error (the API is unreachable) and skips the rest", function()
+      for _, kind in ipairs{ "transport", "rate_limited" } do
+        local c = fake(function() errors.raise(kind, "down", {}) end)
+        local outcomes = batch.apply(c, items(3), { batch_size = 1 })
+        assert.are.equal(1, #c.calls, kind)
+        assert.are.same({ "failed", "skipped", "skipped" },
+          { outcomes[1].status, outcomes[2].status, outcomes[3].status })
+      end
     end)
 
     it("reports ops that are neither idempotent nor verifiable as unknown, not resent", function()

@@ -269,6 +269,45 @@ describe("twingate", function()
       assert.equals(1, #t.requests)
     end)
 
+    it("keeps checking over the grace window (backoff 0.5, 1, 2, 4 s) and does not resend when the change shows up", function()
+      local clock, slept = 100, {}
+      local tg, t = connect({ { status = 500, body = "" } }, {
+        now = function() return clock end,
+        sleep = function(s) clock = clock + s; slept[#slept + 1] = s end })
+      local asked = 0
+      local data = tg:mutate("mutation C($name: String!) { groupCreate(name: $name) { ok entity { id } } }", { name = "Ops" },
+        { verify = function()
+          asked = asked + 1
+          if clock < 103 then return nil end -- the server finishes the slow request 3 s later
+          return { groupCreate = { ok = true, entity = { id = "G7" } } }
+        end })
+      assert.equals("G7", data.groupCreate.entity.id)
+      assert.equals(1, #t.requests)
+      assert.same({ 0.5, 1, 2 }, slept)
+      assert.equals(4, asked)
+    end)
+
+    it("resends only after the grace window (max(timeout, 10 s), or verify_grace), logging a warning", function()
+      local clock, slept = 0, {}
+      local lines = {}
+      log.configure{ level = "warn", stream = { write = function(_, ...) for _, x in ipairs{ ... } do lines[#lines + 1] = x end end,
+        flush = function() end } }
+      local tg, t = connect({ { status = 500, body = "" }, { data = { groupCreate = { ok = true, entity = { id = "G8" } } } } }, {
+        timeout = 1, now = function() return clock end, sleep = function(s) clock = clock + s; slept[#slept + 1] = s end })
+      local data = tg:mutate("mutation C($name: String!) { groupCreate(name: $name) { ok entity { id } } }", { name = "Ops" },
+        { verify = function() return nil end })
+      assert.equals("G8", data.groupCreate.entity.id)
+      assert.equals(2, #t.requests)
+      assert.same({ 0.5, 1, 2, 4, 2.5 }, slept) -- 10 s floor with a 1 s timeout
+      assert.matches("resending C: the request may have been applied", table.concat(lines), 1, true)
+      clock, slept = 0, {}
+      local tg2 = connect({ { status = 500, body = "" }, { data = { groupCreate = { ok = true } } } }, {
+        verify_grace = 2, now = function() return clock end, sleep = function(s) clock = clock + s; slept[#slept + 1] = s end })
+      tg2:mutate("mutation C($name: String!) { groupCreate(name: $name) { ok } }", { name = "Ops" },
+        { verify = function() return nil end })
+      assert.same({ 0.5, 1, 0.5 }, slept)
+    end)
+
     it("resends once when verify finds nothing, and gives up after that", function()
       local tg, t = connect({ { status = 500, body = "" }, { data = { groupCreate = { ok = true, entity = { id = "G8" } } } } })
       local data = tg:mutate("mutation C($name: String!) { groupCreate(name: $name) { ok entity { id } } }", { name = "Ops" },

@@ -23,8 +23,12 @@
 --   the server refused as a whole): a refused batch of several is split and
 --   sent one by one to isolate the bad op; otherwise the ops fail with the error;
 -- * may have been processed (lost response, 5xx on a write): each op is
---   re-checked: `verify` asks the server, an `idempotent` op is resent, any
---   other op is reported as `unknown` and never resent blindly.
+--   re-checked: `verify` asks the server, again and again over a grace window
+--   (`verify_grace`, backoff VERIFY_BACKOFF) because the server may still be
+--   processing the request, and the op is resent only when still absent after
+--   it; an `idempotent` op is resent, any other op is reported as `unknown`
+--   and never resent blindly. An op whose earlier send may have been applied
+--   and whose resend fails ends `unknown`, never `failed`.
 -- With `tg.dry_run` nothing is sent: every op is `planned`, and each request
 -- that would have been sent is logged and returned in `opts.would_send`.
 local errors = require "twingate.errors"
@@ -33,6 +37,12 @@ local json = require "twingate.json"
 local log = require "twingate.log"
 
 local M = {}
+
+--- Error kinds after which nothing more is sent by default: the token was
+-- refused, the settings are wrong, or the API is unreachable or still
+-- throttling after the http layer's retries (every later request would fail
+-- the same way).
+M.DEFAULT_STOP_ON = { auth = true, config = true, transport = true, rate_limited = true }
 
 --- Default number of mutations per request.
 M.DEFAULT_BATCH_SIZE = 10
@@ -43,6 +53,58 @@ M.MAX_BATCH_SIZE = 100
 M.MAX_SENDS = 3
 
 local DEFAULT_SELECTION = "ok error entity { id }"
+
+--- Seconds between the checks of a change that may have been applied (the
+-- last one repeats until the grace window has passed).
+M.VERIFY_BACKOFF = { 0.5, 1, 2, 4 }
+--- Shortest grace window (seconds) for those checks.
+M.MIN_VERIFY_GRACE = 10
+
+--- How long (seconds) to keep checking whether a non-idempotent change that
+-- may have been applied shows up before it is sent again: `tg.verify_grace`
+-- when set, else max(request timeout, MIN_VERIFY_GRACE). A request we gave up
+-- on after `timeout` seconds may still be processed by the server; it will
+-- usually not take much longer than we were willing to wait, and the 10 s
+-- floor covers a short --timeout (a 1 s timeout against a server taking 3 s).
+-- @param tg client
+-- @return seconds
+function M.verify_grace(tg)
+  if type(tg) == "table" and type(tg.verify_grace) == "number" then return tg.verify_grace end
+  local t = type(tg) == "table" and ((type(tg.api) == "table" and tg.api.timeout) or tg.timeout) or nil
+  return math.max(type(t) == "number" and t or 35, M.MIN_VERIFY_GRACE)
+end
+
+--- Call `check()` now and then after each backoff step (VERIFY_BACKOFF) until
+-- it returns true or `grace` seconds have passed (measured with `now`, and
+-- at least the sum of the sleeps, so a fake clock cannot loop forever).
+-- @param check function() -> true when done
+-- @param grace seconds
+-- @param now function() -> seconds
+-- @param sleep function(seconds)
+-- @return true when check succeeded, false when the window passed
+function M.poll(check, grace, now, sleep)
+  if check() then return true end
+  local start, slept, k = now(), 0, 0
+  while true do
+    local elapsed = math.max(now() - start, slept)
+    if elapsed >= grace then return false end
+    k = k + 1
+    local d = math.min(M.VERIFY_BACKOFF[math.min(k, #M.VERIFY_BACKOFF)], grace - elapsed)
+    sleep(d)
+    slept = slept + d
+    if check() then return true end
+  end
+end
+
+-- The clock and sleep of a client (injectable in specs), else the program's.
+function M.clock(tg)
+  local now, sleep = type(tg) == "table" and tg.now or nil, type(tg) == "table" and tg.sleep or nil
+  if not now or not sleep then
+    local dnow, dsleep = require("twingate.ratelimit").default_clock()
+    now, sleep = now or dnow, sleep or dsleep
+  end
+  return now, sleep
+end
 
 local function sorted_keys(t)
   local ks = {}
@@ -202,7 +264,7 @@ end
 -- @param opts table: `batch_size` (default 10), `on_send(items)` (before each
 --   request, with the items in it: write the journal here), `on_result(item,
 --   outcome)` (once per item, when its outcome is final), `stop_on` (set of
---   error kinds after which nothing more is sent; default auth and config),
+--   error kinds after which nothing more is sent; default DEFAULT_STOP_ON),
 --   `would_send` (array filled with `{ operation =, document =, variables = }`
 --   in a dry run), `started` (per-item `ctx.started` for verify: function(item))
 -- @return array of outcomes parallel to items: `{ status = "applied"|"failed"|
@@ -214,7 +276,7 @@ function M.apply(tg, items, opts)
   if math.type(size) ~= "integer" or size < 1 or size > M.MAX_BATCH_SIZE then
     bad("batch size must be an integer from 1 to " .. M.MAX_BATCH_SIZE, 2)
   end
-  local stop_on = opts.stop_on or { auth = true, config = true }
+  local stop_on = opts.stop_on or M.DEFAULT_STOP_ON
   local outcomes, requests = {}, 0
   local state = {}   -- per index: { sends = n, ctx = {}, solo = bool }
   for i, it in ipairs(items) do
@@ -266,34 +328,75 @@ function M.apply(tg, items, opts)
     return { status = "applied", result = p }
   end
 
-  -- The request may have been processed: decide per item.
-  local function recheck(i, err, front)
-    local op, st = items[i].op, state[i]
-    if op.verify then
-      local ok, res = pcall(op.verify, tg, st.ctx)
-      if not ok then
-        return finish(i, { status = "unknown", error = err,
-          reason = "the request may have been applied and checking failed: " .. tostring(res) })
+  -- The request may have been processed: decide per item. Ops with verify
+  -- are checked over a grace window (the server may still be working on the
+  -- request) and resent only when still absent after it.
+  local function recheck(chunk, err, front)
+    local pending = {}
+    for _, i in ipairs(chunk) do
+      local op, st = items[i].op, state[i]
+      st.maybe = true
+      if op.verify then
+        pending[#pending + 1] = i
+      elseif op.idempotent then
+        if st.sends < M.MAX_SENDS then
+          front[#front + 1] = i
+        else
+          finish(i, { status = "unknown", error = err,
+            reason = "the request may have been applied; no answer after " .. st.sends .. " sends" })
+        end
+      else
+        finish(i, { status = "unknown", error = err,
+          reason = "the request may have been applied; not resent (not safe to repeat, no way to check)" })
       end
-      if res ~= nil then
-        log.info("the change was applied although the request failed", { field = op.field })
-        return finish(i, { status = "applied", result = res, verified = true })
-      end
-      if st.sends < M.MAX_SENDS then front[#front + 1] = i; return end
-      return finish(i, { status = "failed", error = err })
-    elseif op.idempotent then
-      if st.sends < M.MAX_SENDS then front[#front + 1] = i; return end
-      return finish(i, { status = "unknown", error = err,
-        reason = "the request may have been applied; no answer after " .. st.sends .. " sends" })
     end
-    return finish(i, { status = "unknown", error = err,
-      reason = "the request may have been applied; not resent (not safe to repeat, no way to check)" })
+    if #pending == 0 then return end
+    local function check()
+      local left = {}
+      for _, i in ipairs(pending) do
+        local op = items[i].op
+        local ok, res = pcall(op.verify, tg, state[i].ctx)
+        if not ok then
+          local kind = errors.is(res) and res.kind or nil
+          if kind and stop_on[kind] then stopped = stopped or res end
+          finish(i, { status = "unknown", error = errors.is(res) and res or err,
+            reason = "the request may have been applied and checking failed: " .. tostring(res) })
+        elseif res ~= nil then
+          log.info("the change was applied although the request failed", { field = op.field })
+          finish(i, { status = "applied", result = res, verified = true })
+        else
+          left[#left + 1] = i
+        end
+      end
+      pending = left
+      return #pending == 0
+    end
+    local grace = M.verify_grace(tg)
+    local now, sleep = M.clock(tg)
+    if M.poll(check, grace, now, sleep) then return end
+    for _, i in ipairs(pending) do
+      local st = state[i]
+      if st.sends < M.MAX_SENDS then
+        log.warn(string.format("resending %s: the request may have been applied but the change was "
+          .. "still not there after checking for %g s", items[i].op.field, grace),
+          { field = items[i].op.field, error = err.message, send = st.sends + 1 })
+        front[#front + 1] = i
+      else
+        finish(i, { status = "unknown", error = err, reason = "the request may have been applied; "
+          .. "not found after " .. st.sends .. " sends and checks" })
+      end
+    end
   end
 
   while #queue > 0 do
     if stopped then
       for _, i in ipairs(queue) do
-        finish(i, { status = "skipped", reason = "not attempted after an earlier " .. stopped.kind .. " error" })
+        if state[i].maybe then
+          finish(i, { status = "unknown", error = stopped, reason = "an earlier send may have been applied; "
+            .. "not checked or resent after an earlier " .. stopped.kind .. " error" })
+        else
+          finish(i, { status = "skipped", reason = "not attempted after an earlier " .. stopped.kind .. " error" })
+        end
       end
       break
     end
@@ -340,10 +443,18 @@ function M.apply(tg, items, opts)
         end
       elseif errors.is(err) and err.maybe_applied then
         local front = {}
-        for _, i in ipairs(chunk) do recheck(i, err, front) end
+        recheck(chunk, err, front)
         for k = #front, 1, -1 do table.insert(queue, 1, front[k]) end
       else
-        for _, i in ipairs(chunk) do finish(i, { status = "failed", error = err }) end
+        for _, i in ipairs(chunk) do
+          if state[i].maybe then
+            -- an earlier send may have been applied; this one was not
+            finish(i, { status = "unknown", error = err, reason = "an earlier send may have been applied; "
+              .. "the resend failed: " .. tostring(err) })
+          else
+            finish(i, { status = "failed", error = err })
+          end
+        end
         if kind and stop_on[kind] then stopped = err end
       end
     end

@@ -135,7 +135,9 @@ end
 --   `api_token`, `timeout`, `max_retries`, `reads_per_minute`, `writes_per_minute`,
 --   `dry_run` (may switch dry run on, never off when the settings have it on),
 --   `page_size` (100), `batch_size` (25, aliased fields per batched read),
---   and for tests `transport`, `now`, `sleep`, `random`
+--   `verify_grace` (seconds to keep checking a create that may have been
+--   applied before resending it; default TWINGATE_VERIFY_GRACE, else
+--   max(timeout, 10)), and for tests `transport`, `now`, `sleep`, `random`
 -- @return client
 -- @raise `config` when no endpoint or token is set, or there is no transport
 function M.connect(opts)
@@ -178,8 +180,22 @@ function M.connect(opts)
   if math.type(batch_size) ~= "integer" or batch_size < 1 then
     errors.raise("invalid_argument", "batch_size must be a positive integer", nil, 2)
   end
+  local verify_grace = s.verify_grace
+  if verify_grace == nil then verify_grace = tonumber(os.getenv("TWINGATE_VERIFY_GRACE") or "") end
+  if verify_grace ~= nil and (type(verify_grace) ~= "number" or verify_grace < 0) then
+    errors.raise("invalid_argument", "verify_grace must be a number of seconds >= 0", nil, 2)
+  end
+  local now, sleep = s.now, s.sleep
+  if not now or not sleep then
+    local dnow, dsleep = require("twingate.ratelimit").default_clock()
+    now, sleep = now or dnow, sleep or dsleep
+  end
   local self = {
     api = api,
+    timeout = timeout,
+    verify_grace = verify_grace,
+    now = now,
+    sleep = sleep,
     stats = api.stats,
     endpoint = s.endpoint,
     dry_run = s.dry_run and true or false,
@@ -238,7 +254,11 @@ M.does_not_exist = does_not_exist
 -- `{ ok = true, dry_run = true }`.
 -- When the request fails in a way that may have applied it (`err.maybe_applied`):
 -- `opts.verify()` is asked first (it returns a data table when the change is
--- already there, nil when not; then the mutation is sent once more);
+-- already there, nil when not), now and then again with backoff 0.5, 1, 2,
+-- 4 s over a grace window (`verify_grace`: connect option or
+-- TWINGATE_VERIFY_GRACE, default max(timeout, 10 s); the server may still be
+-- processing the request), and only when still absent after it the mutation
+-- is sent once more (logged at warn);
 -- `opts.idempotent` resends it (safe for set edits and plain field updates);
 -- otherwise the error propagates: a mutation is never resent blindly.
 -- @param doc GraphQL mutation document
@@ -274,15 +294,33 @@ function Client:mutate(doc, vars, opts)
     end
     if not (errors.is(res) and res.maybe_applied) then error(res, 0) end
     if opts.verify then
-      local v = opts.verify()
-      if v ~= nil then
-        log.info("the change was applied although the request failed", { operation = op })
-        return v
+      -- The server may still be processing the request we gave up on: check
+      -- over a grace window before sending it again.
+      local batch = require "twingate.batch"
+      local grace = batch.verify_grace(self)
+      local found
+      local function check()
+        local okv, v = pcall(opts.verify)
+        if not okv then
+          log.warn("checking whether a failed mutation was applied failed", { operation = op, error = tostring(v) })
+          error(res, 0)
+        end
+        found = v
+        return v ~= nil
       end
+      if batch.poll(check, grace, self.now, self.sleep) then
+        log.info("the change was applied although the request failed", { operation = op })
+        return found
+      end
+      if attempt >= max_attempts then error(res, 0) end
+      log.warn(string.format("resending %s: the request may have been applied but the change was still "
+        .. "not there after checking for %g s", op, grace), { operation = op, error = res.message,
+        attempt = attempt + 1 })
+    else
+      if attempt >= max_attempts then error(res, 0) end
+      log.warn("resending a mutation that did not go through", { operation = op,
+        error = res.message, attempt = attempt + 1 })
     end
-    if attempt >= max_attempts then error(res, 0) end
-    log.warn("resending a mutation that did not go through", { operation = op,
-      error = res.message, attempt = attempt + 1 })
     resent = true
   end
   if opts.raise ~= false then
