@@ -394,6 +394,38 @@ describe("twingate.plan", function()
       assert.are.equal(6, plan_mod.exit_code(report))
     end)
 
+    it("counts an unknown outcome as partial (3), never as nothing done, and logs it as outcome unknown", function()
+      local log = require "twingate.log"
+      local lines = {}
+      log.configure{ level = "warn", stream = { write = function(_, ...) for _, x in ipairs{ ... } do lines[#lines + 1] = x end end,
+        flush = function() end } }
+      local got = {}
+      local c = client(nil, function() errors.raise("http", "HTTP 502", { maybe_applied = true, status = 502 }) end)
+      local report = op_plan(1):apply{ client = c, on_result = function(ch, ok) got[#got + 1] = ok end }
+      log.configure{ level = "info", stream = io.stderr }
+      assert.are.equal(1, report.unknown)
+      assert.are.equal(0, report.failed)
+      assert.are.equal(plan_mod.exit.partial, plan_mod.exit_code(report))
+      assert.are.same({}, got) -- on_result is only for applied and failed changes
+      assert.matches('update group "G1": outcome unknown', table.concat(lines), 1, true)
+      assert.not_matches("failed", table.concat(lines))
+    end)
+
+    it("stops when the API becomes unreachable: the rest are not attempted and the exit code is 5", function()
+      local c = client(nil, function(n) if n >= 2 then errors.raise("transport", "connection refused", {}) end end)
+      local report = op_plan(5):apply{ client = c, batch_size = 1 }
+      assert.are.equal(2, c.requests)
+      assert.are.equal(1, report.applied)
+      assert.are.equal(1, report.failed)
+      assert.are.equal(3, report.skipped)
+      assert.are.equal("transport", report.aborted.kind)
+      assert.are.equal(5, plan_mod.exit_code(report))
+      assert.matches("3 changes not attempted", op_plan(5):summary(report), 1, true)
+      local r2 = op_plan(2):apply{ client = client(nil, function() errors.raise("rate_limited", "429", {}) end), batch_size = 1 }
+      assert.are.equal(1, r2.skipped)
+      assert.are.equal(5, plan_mod.exit_code(r2))
+    end)
+
     it("sends nothing in a dry run and lists what would be sent", function()
       local c = client()
       c.dry_run = true

@@ -358,7 +358,9 @@ function Plan:print(file, opts)
 end
 
 -- Error kinds after which trying further changes is pointless.
-local DEFAULT_STOP_ON = { auth = true, config = true }
+-- (auth, config, and the API unreachable or throttling after the retries:
+-- transport, rate_limited; the journal lets --resume continue later).
+local DEFAULT_STOP_ON = batch.DEFAULT_STOP_ON
 
 -- A deterministic text of a value (sorted keys), for fingerprints.
 local function canonical(v)
@@ -443,7 +445,10 @@ end
 --   `timeout` (the per-request timeout of the run that wrote the journal;
 --   default the client's, else the settings', else 35), `now` (wall-clock
 --   seconds, default twingate.sys.time) and `sleep` (function(seconds)),
---   `on_result` (function(change, ok, result_or_err), after each attempted change),
+--   `on_result` (function(change, ok, result_or_err), after each change that
+--   was applied or definitely failed; a change whose outcome is unknown is
+--   logged at warn as "outcome unknown" by apply and goes to `on_unknown`
+--   (function(change, err, reason)) instead),
 --   `skip` (function(change) -> truthy reason to skip it),
 --   `stop_on` (set of error kinds that stop the run),
 --   `stop_on_error` (stop at the first failure)
@@ -507,6 +512,13 @@ function Plan:apply(opts)
       end
     elseif r.status == "unknown" then
       report.unknowns[#report.unknowns + 1] = { change = change, error = r.error, reason = r.reason }
+      log.warn(string.format("%s %s %s: outcome unknown (may have been applied; check it): %s",
+        change.action, change.kind, M.quote(change.name), tostring(r.reason or r.error)), { key = change.key })
+      local kind = errors.is(r.error) and r.error.kind
+      if not stopped and kind and stop_on[kind] then
+        report.aborted = r.error
+        stopped = "not attempted after an earlier " .. kind .. " error"
+      end
     end
     if j and not dry then
       if r.status == "applied" then
@@ -515,8 +527,10 @@ function Plan:apply(opts)
         j:write{ key = change.key, state = r.status, error = r.error and tostring(r.error) or r.reason }
       end
     end
-    if opts.on_result and (r.status == "applied" or r.status == "failed" or r.status == "unknown") then
+    if opts.on_result and (r.status == "applied" or r.status == "failed") then
       opts.on_result(change, r.status == "applied", r.status == "applied" and r.result or r.error)
+    elseif opts.on_unknown and r.status == "unknown" then
+      opts.on_unknown(change, r.error, r.reason)
     end
   end
 
@@ -682,17 +696,24 @@ end
 
 --- The exit code for an apply report: 0 all done (or dry run, or nothing to
 -- do), 3 some changes failed or have an unknown outcome, 6 none was done
--- (every attempted change failed), or the error kind's code when the run
--- stopped on an auth/config error before anything was done.
+-- (every attempted change definitely failed), or the error kind's code when
+-- the run stopped on an auth/config error before anything was done, or on
+-- the API becoming unreachable (transport, rate_limited: 5) at any point.
 -- @param report from `apply`
 -- @return integer
 function M.exit_code(report)
   if report.dry_run then return M.exit.ok end
-  local bad_n = report.failed + (report.unknown or 0)
+  local unknown = report.unknown or 0
+  local bad_n = report.failed + unknown
   local good = report.applied + (report.already or 0)
-  if report.aborted and good == 0 then return errors.exit_code(report.aborted) end
+  if report.aborted then
+    local code = errors.exit_code(report.aborted)
+    -- the API went away (5): say so, whatever was done before
+    if good == 0 or code == 5 then return code end
+  end
   if bad_n == 0 and not report.aborted then return M.exit.ok end
-  if good == 0 then return M.exit.none end
+  -- an unknown outcome may have been applied: partial, never "nothing done"
+  if good == 0 and unknown == 0 then return M.exit.none end
   return M.exit.partial
 end
 
