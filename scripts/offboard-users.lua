@@ -5,7 +5,8 @@
 --   twingate-lua scripts/offboard-users.lua EMAILS.csv [options]
 --
 -- The CSV has one user per row in a column named `email` (change it with
--- --email-column); emails match case-insensitively. Other columns are ignored:
+-- --email-column); emails match case-insensitively, over all of Unicode as the
+-- API does. Other columns are ignored:
 --
 --   email,reason
 --   ada@example.com,left 2024-05-31
@@ -64,6 +65,7 @@ local batch = require "twingate.batch"
 local errors = require "twingate.errors"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
+local text = require "twingate.text"
 
 local opts, run_opts = planning.parse_args(arg, {
   positional = { "EMAILS.csv" },
@@ -110,7 +112,7 @@ do
     elseif not valid_email(email) then
       bad[#bad + 1] = string.format("%s:%d: invalid email %s", path, line, planning.quote(email))
     else
-      local key = email:lower()
+      local key = text.lower(email)
       if emails[key] then
         duplicates = duplicates + 1
       else
@@ -138,7 +140,7 @@ local by_email = {}   -- lower email -> user, or false when several users have i
 if #order > 0 then
   for u in tg.users:each(nil, { fields = "id email" }) do
     if type(u.email) == "string" then
-      local key = u.email:lower()
+      local key = text.lower(u.email)
       if emails[key] then
         if by_email[key] == nil then by_email[key] = u else by_email[key] = false end
       end

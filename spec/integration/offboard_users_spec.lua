@@ -148,6 +148,14 @@ describe("scripts/offboard-users.lua #integration", function()
       assert.are.same({}, st.groups[HOSTILE])
       assert.matches('~ update group "Ops \\"quoted\\", {braces} $var \\n new line ✨"', out, 1, true)
     end)
+    it("finds a user whose email differs in non-ASCII case", function()
+      s:load{ users = { { email = "Ünal@example.com" }, { email = "Иван@example.com" } },
+        groups = { { name = "Eng", members = { "Ünal@example.com", "Иван@example.com" } } } }
+      local code, out, err = offboard(emails_csv{ "ünal@example.com", "ИВАН@example.com" })
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({}, state().groups.Eng)
+      assert.not_matches("unknown", out, 1, true)
+    end)
   end)
 
   describe("plan, dry run and idempotence", function()
