@@ -88,6 +88,21 @@ describe("twingate.config", function()
       assert.matches("--endpoint", err.message, 1, true)
     end)
 
+    it("registers the password of an endpoint's userinfo as a secret", function()
+      local s = config.resolve({}, env{
+        TWINGATE_ENDPOINT = "http://proxyuser:proxy%2Fpass@127.0.0.1:9/api/graphql/" }, opts)
+      assert.are.equal("http://proxyuser:proxy%2Fpass@127.0.0.1:9/api/graphql/", s.endpoint)
+      assert.are.equal("a [REDACTED] b", errors.redact("a proxy%2Fpass b"))
+      assert.are.equal("a [REDACTED] b", errors.redact("a proxy/pass b"))
+      assert.are.equal("http://127.0.0.1:9/api/graphql/", config.display_endpoint(s.endpoint))
+      assert.are.equal("https://a.example/x?y=1", config.display_endpoint("https://a.example/x?y=1"))
+      -- also when the endpoint is refused, the message does not show the password
+      local err = config_error(function()
+        config.resolve({ endpoint = "http://u:pw-bad-1@host/ x" }, env{}, opts)
+      end)
+      assert.is_nil(tostring(err):find("pw-bad-1", 1, true))
+    end)
+
     it("refuses a network name with spaces or slashes", function()
       local err = config_error(function()
         config.resolve({}, env{ TWINGATE_NETWORK = "ac me/x" }, opts)

@@ -94,7 +94,35 @@ local function endpoint_for(network, url, where)
   return "https://" .. host .. "/api/graphql/"
 end
 
+-- The user:password@ part of an URL's authority, or nil.
+local function userinfo_of(url)
+  local authority = tostring(url):match("^%a[%w+.-]*://([^/?#]*)")
+  return authority and authority:match("^(.*)@")
+end
+
+--- The endpoint as it may be shown or logged: without user:password@.
+-- @param url string (or nil)
+-- @return string (or nil)
+function M.display_endpoint(url)
+  if type(url) ~= "string" then return url end
+  local scheme, authority, rest = url:match("^(%a[%w+.-]*://)([^/?#]*)(.*)$")
+  if not scheme then return url end
+  return scheme .. authority:gsub("^.*@", "") .. rest
+end
+
 local function check_endpoint(endpoint, where)
+  -- A password in the endpoint (proxy or basic auth) is a secret like the token.
+  local userinfo = userinfo_of(endpoint)
+  if userinfo then
+    errors.add_secret(userinfo)
+    local password = userinfo:match("^[^:]*:(.*)$")
+    if password and password ~= "" then
+      errors.add_secret(password)
+      errors.add_secret((password:gsub("%%(%x%x)", function(h)
+        return string.char(tonumber(h, 16))
+      end)))
+    end
+  end
   if not endpoint:match("^https?://[^/%s]+") or endpoint:find("%s") then
     bad(where, "an http:// or https:// URL", endpoint)
   end
