@@ -105,6 +105,58 @@ describe("twingate.main", function()
       assert.are.equal("twingate-lua: twingate: auth: token refused\n", stderr:text())
     end)
 
+    it("keeps a multi-line error message on one line in text format", function()
+      local code = main.run({}, "code",
+        "require('twingate.errors').raise('graphql', 'first\\nsecond\\r\\nthird')", {}, {}, opts)
+      assert.are.equal(1, code)
+      assert.are.equal("twingate-lua: twingate: graphql: first\\nsecond\\r\\nthird\n",
+        stderr:text())
+    end)
+
+    it("prints an uncaught error as one JSON line with --log-format json", function()
+      local json = require "twingate.json"
+      local code = main.run({ log_format = "json" }, "code",
+        "require('twingate.errors').raise('auth', 'token\\nrefused', { status = 401 })",
+        {}, {}, opts)
+      assert.are.equal(4, code)
+      local text = stderr:text()
+      assert.are.equal(1, select(2, text:gsub("\n", "")))
+      local obj = json.decode(text)
+      assert.are.equal("error", obj.level)
+      assert.are.equal("token\nrefused", obj.msg)
+      assert.are.equal("auth", obj.kind)
+      assert.are.equal(4, obj.exit_code)
+      assert.are.equal(401, obj.status)
+      assert.is_string(obj.time)
+    end)
+
+    it("prints string errors, tracebacks and config errors as JSON too", function()
+      local json = require "twingate.json"
+      main.run({ log_format = "json", verbose = 1 }, "code", "error('boom')", {}, {}, opts)
+      local lines = {}
+      for l in stderr:text():gmatch("[^\n]+") do lines[#lines + 1] = l end
+      local obj = json.decode(lines[#lines])  -- after the debug "settings" line
+      assert.are.equal("(command line):1: boom", obj.msg)
+      assert.are.equal(1, obj.exit_code)
+      assert.matches("stack traceback:", obj.traceback, 1, true)
+      stderr = buffer()
+      opts.stderr = stderr
+      opts.getenv = env{ TWINGATE_LOG_FORMAT = "json" }
+      assert.are.equal(2, main.run({ timeout = "abc" }, "code", "", {}, {}, opts))
+      obj = json.decode(stderr:text())
+      assert.are.equal("config", obj.kind)
+      assert.are.equal(2, obj.exit_code)
+    end)
+
+    it("logs the endpoint without its userinfo with -v", function()
+      opts.getenv = env{ TWINGATE_ENDPOINT = "http://proxyuser:proxypass-77@127.0.0.1:9/api/graphql/" }
+      main.run({ verbose = 1 }, "code", "error('x proxypass-77')", {}, {}, opts)
+      local text = stderr:text()
+      assert.matches("endpoint=http://127.0.0.1:9/api/graphql/", text, 1, true)
+      assert.is_nil(text:find("proxypass-77", 1, true))
+      assert.is_nil(text:find("proxyuser", 1, true))
+    end)
+
     it("exits 1 for a plain string error, without a traceback", function()
       assert.are.equal(1, main.run({}, "code", "error('boom')", {}, {}, opts))
       assert.are.equal("twingate-lua: (command line):1: boom\n", stderr:text())

@@ -15,9 +15,11 @@ M.PROGNAME = "twingate-lua"
 --- The settings of the running process (set by `run`; nil before).
 M.settings = nil
 
--- Write one line on the error stream, with every registered secret redacted.
+-- Write one line on the error stream, with every registered secret redacted;
+-- line breaks in the message are escaped so it stays one line.
 local function say(stream, s)
-  stream:write(M.PROGNAME, ": ", errors.redact(s), "\n")
+  s = errors.redact(tostring(s)):gsub("\r", "\\r"):gsub("\n", "\\n")
+  stream:write(M.PROGNAME, ": ", s, "\n")
   stream:flush()
 end
 
@@ -28,6 +30,44 @@ local function error_text(e)
   if type(mt) == "table" and mt.__tostring then return tostring(e) end
   if type(e) == "number" or type(e) == "boolean" or e == nil then return tostring(e) end
   return "(error object is a " .. type(e) .. " value)"
+end
+
+-- Report a fatal error: one `twingate-lua: ...` line in text format, one JSON
+-- object (time, level "error", msg, kind, exit_code, ...) in json format.
+local function fatal(stream, e, code, format, traceback)
+  if format ~= "json" then
+    say(stream, type(e) == "string" and e or error_text(e))
+    if traceback then
+      stream:write(errors.redact(traceback), "\n")
+      stream:flush()
+    end
+    return
+  end
+  local log = require "twingate.log"
+  local saved = log.settings()
+  log.configure{ format = "json", stream = stream, level = "debug" }
+  local fields = { exit_code = code }
+  local msg
+  if errors.is(e) then
+    msg = e.message
+    fields.kind = e.kind
+    for _, k in ipairs({ "hint", "status", "operation", "request_id", "field" }) do
+      if type(e[k]) == "string" or type(e[k]) == "number" then fields[k] = e[k] end
+    end
+  else
+    msg = error_text(e)
+    fields.kind = "error"
+  end
+  fields.traceback = traceback
+  log.error(msg, fields)
+  log.configure{ format = saved.format, stream = saved.stream, level = saved.level }
+end
+
+-- The log format asked for, even when the settings could not be resolved.
+local function wanted_format(flags, getenv)
+  local f = (flags or {}).log_format
+  if f == nil then f = (getenv or os.getenv)("TWINGATE_LOG_FORMAT") end
+  return f == "json" and "json" or "text"
 end
 
 -- Load the script as a text chunk. Returns chunk, or nil, message, exit code.
@@ -100,27 +140,28 @@ function M.run(flags, kind, script, args, interp, opts)
     warn = function(msg, fields) warnings[#warnings + 1] = { msg, fields } end,
   })
   if not ok then
-    say(stderr, error_text(settings))
-    return errors.exit_code(settings) == 1 and 1 or 2
+    local code = errors.exit_code(settings) == 1 and 1 or 2
+    fatal(stderr, settings, code, wanted_format(flags, opts.getenv))
+    return code
   end
 
   M.settings = settings
   log.configure{ level = settings.log_level, format = settings.log_format, stream = opts.stderr }
   for _, w in ipairs(warnings) do log.warn(w[1], w[2]) end
   log.debug("settings", {
-    endpoint = settings.endpoint, token = settings.api_token_source,
+    endpoint = config.display_endpoint(settings.endpoint), token = settings.api_token_source,
     dry_run = settings.dry_run, timeout = settings.timeout,
   })
 
   local cok, cerr = pcall(function() require("twingate").configure(settings) end)
   if not cok then
-    say(stderr, error_text(cerr))
+    fatal(stderr, cerr, errors.exit_code(cerr), settings.log_format)
     return errors.exit_code(cerr)
   end
 
   local chunk, lerr, lcode = load_script(kind, script)
   if not chunk then
-    say(stderr, lerr)
+    fatal(stderr, lerr, lcode, settings.log_format)
     return lcode
   end
 
@@ -148,12 +189,9 @@ function M.run(flags, kind, script, args, interp, opts)
 
   if results[1] then return result_code(results[2]) end
   local failure = results[2]
-  say(stderr, error_text(failure.err))
-  if failure.traceback then
-    stderr:write(errors.redact(failure.traceback), "\n")
-    stderr:flush()
-  end
-  return errors.exit_code(failure.err)
+  local code = errors.exit_code(failure.err)
+  fatal(stderr, failure.err, code, settings.log_format, failure.traceback)
+  return code
 end
 
 return M
