@@ -18,12 +18,36 @@ import { RateLimiter, Faults, inspect } from "./lib/http.mjs";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
+const USAGE =
+  "usage: node server.mjs [--port 0] [--token TOKEN] [--seed FILE.json] [--rate-limit READS:WRITES|off]\n" +
+  "                       [--latency-ms N] [--page-max N] [--state FILE] [--time-scale F]\n";
+
+const HELP = USAGE + `
+A local simulator of the Twingate Admin API for twingate-lua's tests, benchmarks and
+demo. It prints its endpoint (http://127.0.0.1:PORT/api/graphql/) as the first line on
+stdout and serves until killed. Details, the seed format and the /_sim/ control
+endpoints (request log, fault injection): spec/sim/README.md.
+
+  --port N                 port on 127.0.0.1 (default 0: any free port)
+  --token TOKEN            the API key it accepts in X-API-KEY (default: test-token)
+  --seed FILE.json         the tenant to start with (spec/sim/seed.mjs makes one)
+  --rate-limit R:W | off   reads and writes a minute before HTTP 429 (default 60:20)
+  --latency-ms N           delay every response by N ms (default 0)
+  --page-max N             largest page a query may ask for (default 100; default page 50)
+  --state FILE             load the state from FILE if it exists, save it after each mutation
+  --time-scale F           run the rate-limit clock F times faster (default 1)
+  -h, --help               this text
+`;
+
 function usage(msg) {
   if (msg) process.stderr.write(`server.mjs: ${msg}\n`);
-  process.stderr.write(
-    "usage: node server.mjs [--port 0] [--token TOKEN] [--seed FILE.json] [--rate-limit READS:WRITES|off]\n" +
-    "                       [--latency-ms N] [--page-max N] [--state FILE] [--time-scale F]\n");
+  process.stderr.write(USAGE);
   process.exit(2);
+}
+
+function help() {
+  process.stdout.write(HELP);
+  process.exit(0);
 }
 
 function parseArgs(argv) {
@@ -55,7 +79,7 @@ function parseArgs(argv) {
         }
         break;
       }
-      case "-h": case "--help": usage(); break;
+      case "-h": case "--help": help(); break;
       default: usage(`unknown argument ${k}`);
     }
   }
