@@ -91,6 +91,8 @@ static int buf_append(tg_buf *b, const char *p, size_t n)
         size_t cap = b->cap ? b->cap : 4096;
         while (cap < b->len + n + 1)
             cap *= 2;
+        if (b->max > 0 && cap > b->max + 1)
+            cap = b->max + 1;       /* never reserve more than the limit allows */
         char *d = realloc(b->data, cap);
         if (d == NULL) {
             b->failed = 1;
