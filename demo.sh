@@ -39,6 +39,9 @@ echo "demo: simulator at $TWINGATE_ENDPOINT"
 
 run() {
   label=$1; shift
+  # Each run starts with a fresh rate-limit minute, as if the runs were minutes apart
+  # (the simulator counts requests across processes, as the API does).
+  curl -s -X POST "${TWINGATE_ENDPOINT%/api/graphql/}/_sim/reset" >/dev/null
   echo
   echo "== $label: twingate-lua $*"
   rc=0

@@ -27,5 +27,5 @@ fi
 # The simulator's node_modules, exactly as locked.
 if [ ! -d spec/sim/node_modules/graphql ] || [ spec/sim/package-lock.json -nt spec/sim/node_modules/.package-lock.json ]; then
   echo "install-deps: npm ci in spec/sim" >&2
-  (cd spec/sim && npm ci --no-audit --no-fund --loglevel=error)
+  (cd spec/sim && npm ci --no-audit --no-fund --loglevel=error >&2)
 fi
