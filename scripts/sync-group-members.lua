@@ -30,6 +30,13 @@
 --   4. Prints a summary: groups changed, members added and removed, rows skipped
 --      and why. A second run reports no changes.
 --
+-- Group names are taken as written in the cell (a quoted "Ops " keeps its
+-- trailing space): the group with exactly that name is used; if there is
+-- none, the group with the name without leading and trailing spaces and
+-- tabs; if there is none either, the group is unknown, and --create-groups
+-- creates it under the trimmed name (so the next run finds it). Names are
+-- otherwise compared exactly: case and every other character count.
+--
 -- By default the sync only adds members. Unknown users are reported and skipped.
 -- Unknown groups are reported and skipped unless --create-groups is given.
 --
@@ -114,9 +121,10 @@ do
   for row, line in reader:rows() do
     rows = rows + 1
     -- cells an export neutralised against spreadsheet formulas ('=...) read back as written
-    local group = trim(csv.unneutralize(row[group_col] or ""))
+    -- the group name as written (matched exactly first, see 3.)
+    local group = csv.unneutralize(row[group_col] or "")
     local email = trim(csv.unneutralize(row[email_col] or ""))
-    if group == "" then
+    if trim(group) == "" then
       bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, group_col)
     elseif email == "" then
       bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, email_col)
@@ -163,10 +171,20 @@ for u in tg.users:each(nil, { fields = "id email" }) do
   end
 end
 
+-- every name as written and trimmed
+local lookup_names, lookup_seen = {}, {}
+for _, raw in ipairs(group_order) do
+  for _, n in ipairs { raw, trim(raw) } do
+    if not lookup_seen[n] then
+      lookup_seen[n] = true
+      lookup_names[#lookup_names + 1] = n
+    end
+  end
+end
 local groups_by_name = {}
 local group_list = {}
-if #group_order > 0 then
-  group_list = tg.groups:list({ name = { ["in"] = group_order } }, { include = { "users" } })
+if #lookup_names > 0 then
+  group_list = tg.groups:list({ name = { ["in"] = lookup_names } }, { include = { "users" } })
 end
 for _, g in ipairs(group_list) do
   local same = groups_by_name[g.name]
@@ -196,10 +214,30 @@ local function sorted_keys(set)
   return out
 end
 
+-- Each name as written resolves to a target: the group with exactly that
+-- name, else the group with the trimmed name, else (a new group) the trimmed
+-- name. Spellings that resolve to one target are merged into one change.
+local target_sets, target_order = {}, {}
+for _, raw in ipairs(group_order) do
+  local target = trim(raw)
+  if groups_by_name[raw] then target = raw end
+  local set = target_sets[target]
+  if not set then
+    set = {}
+    target_sets[target] = set
+    target_order[#target_order + 1] = target
+  end
+  for key in pairs(wanted[raw]) do
+    set[key] = true
+    local lines = rows_for[key]
+    if not lines[target] or lines[raw] < lines[target] then lines[target] = lines[raw] end
+  end
+end
+
 local totals = { groups = 0, added = 0, removed = 0, created = 0 }  -- planned
-for _, name in ipairs(group_order) do
+for _, name in ipairs(target_order) do
   local matches = groups_by_name[name]
-  local keys = sorted_keys(wanted[name])
+  local keys = sorted_keys(target_sets[name])
 
   -- Problems with the group itself skip all of its rows.
   local problem
@@ -249,7 +287,7 @@ for _, name in ipairs(group_order) do
       if opts["remove-missing"] then
         -- never remove a member whose email the file lists for this group,
         -- even when that row was skipped (unknown or ambiguous user)
-        local listed = wanted[name]
+        local listed = target_sets[name]
         for _, id in ipairs(sorted_keys(current)) do
           local email = current[id].email
           if not want_ids[id] and not (type(email) == "string" and listed[text.lower(email)]) then

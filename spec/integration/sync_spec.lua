@@ -477,6 +477,32 @@ describe("scripts/sync-group-members.lua #integration", function()
       assert.are.equal(2, #raw_members().Eng)
       assert.are.equal(0, (log_of("mutation")))
     end)
+
+    it("targets a group whose name ends in a space when the file quotes it so", function()
+      local code, out, err = sync('group,email\n"Ops ",ann@example.com\n', "--create-groups")
+      assert.are.equal(0, code, out .. err)
+      local m = raw_members()
+      assert.are.same({ "ann@example.com" }, m["Ops "])
+      assert.is_nil(m.Ops)  -- no near-duplicate created
+      assert.matches('~ update group "Ops "', out, 1, true)
+    end)
+
+    it("falls back to the trimmed name when no group has the name as written", function()
+      local code, out, err = sync('group,email\n" Eng ",Bob@Example.com\nEng,ann@example.com\n')
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({ "Bob@Example.com", "ann@example.com", "Ünal@example.com" }, raw_members().Eng)
+      assert.are.equal(1, select(2, log_of("mutation")))  -- both spellings: one change to Eng
+    end)
+
+    it("creates a new group under its trimmed name and finds it again on the next run", function()
+      local code, out, err = sync('group,email\n"  New team ",ann@example.com\n', "--create-groups")
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({ "ann@example.com" }, raw_members()["New team"])
+      s:reset()
+      code, out, err = sync('group,email\n"  New team ",ann@example.com\n', "--create-groups")
+      assert.are.equal(0, code, out .. err)
+      assert.are.equal(0, (log_of("mutation")))
+    end)
   end)
 
   it("keeps --help true to the options", function()
