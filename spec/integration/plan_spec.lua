@@ -83,3 +83,62 @@ describe("twingate.plan #integration", function()
     assert.are.equal(2, writes())
   end)
 end)
+
+describe("slow writes and dry run #integration", function()
+  local s2
+  setup(function() s2 = sim.start{ rate_limit = "off" } end)
+  teardown(function() if s2 then s2:stop() end end)
+  before_each(function()
+    s2:clear_faults()
+    s2:load{ users = { { email = "ann@example.com" } }, groups = {} }
+    s2:reset()
+  end)
+
+  local function run2(env, args)
+    local parts = { "env", "-u TWINGATE_NETWORK", "-u TWINGATE_DRY_RUN", "TWINGATE_ENDPOINT=" .. quote(s2.url),
+      "TWINGATE_API_TOKEN=" .. quote(s2.token), "TWINGATE_RATE_LIMIT=off" }
+    for _, e in ipairs(env) do parts[#parts + 1] = quote(e) end
+    parts[#parts + 1] = quote(BIN)
+    for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
+    local p = assert(io.popen(table.concat(parts, " ") .. " </dev/null 2>&1", "r"))
+    local out = p:read("a")
+    local _, _, code = p:close()
+    return code, out
+  end
+
+  local function groups_named(name)
+    os.execute("sleep 2.5") -- let a delayed request still held by the simulator finish first
+    local n = 0
+    for _, g in ipairs(s2:state().tables.groups) do if g.name == name then n = n + 1 end end
+    return n
+  end
+
+  it("creates a group once when the create is slower than --timeout (sync script, batched)", function()
+    local csv = os.tmpname()
+    local f = assert(io.open(csv, "w"))
+    f:write("group,email\nNewA,ann@example.com\n")
+    f:close()
+    s2:fault{ match = "mutation", delayMs = 3000 }
+    local code, out = run2({ "TWINGATE_VERIFY_GRACE=6" },
+      { "--timeout", "1", "scripts/sync-group-members.lua", csv, "--create-groups" })
+    os.remove(csv)
+    assert.are.equal(1, groups_named("NewA"), out)
+    assert.are.equal(0, code, out)
+  end)
+
+  it("creates a group once when groups:create is slower than --timeout", function()
+    s2:fault{ match = "mutation", delayMs = 3000 }
+    local code, out = run2({ "TWINGATE_VERIFY_GRACE=6" },
+      { "--timeout", "1", "-e", 'print(require"twingate".connect().groups:create{name="Solo"}.name)' })
+    assert.are.equal(1, groups_named("Solo"), out)
+    assert.are.equal(0, code, out)
+  end)
+
+  it("cannot leave --dry-run from a script with connect{ dry_run = false }", function()
+    local code, out = run2({}, { "--dry-run", "-e", 'require"twingate".connect{dry_run=false}.groups:create{name="LEAK1"}' })
+    assert.are.equal(0, code, out)
+    assert.are.equal(0, groups_named("LEAK1"), out)
+    code, out = run2({ "TWINGATE_DRY_RUN=1" }, { "-e", 'require"twingate".connect{dry_run=false}.groups:create{name="LEAK2"}' })
+    assert.are.equal(0, groups_named("LEAK2"), out)
+  end)
+end)
