@@ -102,8 +102,26 @@ local function trim(s)
   return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
 end
 
+-- One @, a dot in the domain, no white space, and nothing invisible: no
+-- control, zero-width, no-break space, bidi or invalid UTF-8 character.
 local function valid_email(s)
-  return #s <= 320 and s:match("^[^%s@%c]+@[^%s@%c]+%.[^%s@%c]+$") ~= nil
+  return #s <= 320 and s:match("^[^%s@%c]+@[^%s@%c]+%.[^%s@%c]+$") ~= nil and text.is_clean(s)
+end
+
+local quote = planning.quote
+
+-- reader:require_columns, with every name quoted on one line
+local function require_columns(reader, names)
+  local missing = {}
+  for _, n in ipairs(names) do
+    if not reader.index[n] then missing[#missing + 1] = quote(n) end
+  end
+  if #missing == 0 then return end
+  local present = {}
+  for i, h in ipairs(reader.headers or {}) do present[i] = quote(h) end
+  errors.raise("invalid_argument", string.format("%s:%d:1: missing column%s %s; the header has %s",
+    path, reader.header_line or 1, #missing == 1 and "" or "s", table.concat(missing, ", "),
+    table.concat(present, ", ")))
 end
 
 ---------------------------------------------------------------------------
@@ -116,6 +134,7 @@ local rows_for = {}      -- lower email -> { group name -> line } (for skip repo
 local rows, duplicates = 0, 0
 do
   local reader = csv.open(path, { delimiter = delimiter, header = true, name = path })
+  if type(reader.index) == "table" then require_columns(reader, { group_col, email_col }) end
   reader:require_columns { group_col, email_col }
   local bad = {}
   for row, line in reader:rows() do
@@ -125,11 +144,11 @@ do
     local group = csv.unneutralize(row[group_col] or "")
     local email = trim(csv.unneutralize(row[email_col] or ""))
     if trim(group) == "" then
-      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, group_col)
+      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, quote(group_col))
     elseif email == "" then
-      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, email_col)
+      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, quote(email_col))
     elseif not valid_email(email) then
-      bad[#bad + 1] = string.format("%s:%d: invalid email %q", path, line, email)
+      bad[#bad + 1] = string.format("%s:%d: invalid email %s", path, line, quote(email))
     else
       local key = text.lower(email)
       email_shown[key] = email_shown[key] or email
@@ -335,9 +354,9 @@ local dry_run = tg.dry_run
 run_opts.dry_run = dry_run
 run_opts.on_result = function(change, ok, res)
   if ok then
-    log.info(string.format("%s group %q: done", change.action, change.name))
+    log.info(string.format("%s group %s: done", change.action, quote(change.name)))
   else
-    log.error(string.format("%s group %q failed: %s", change.action, change.name, tostring(res)))
+    log.error(string.format("%s group %s failed: %s", change.action, quote(change.name), tostring(res)))
   end
 end
 local code, report = plan:run(tg, run_opts)
@@ -377,9 +396,9 @@ out[#out + 1] = string.format("  rows skipped: %d", skipped_rows)
 table.sort(skipped, function(a, b) return (a.line or 0) < (b.line or 0) end)
 for _, s in ipairs(skipped) do
   if s.email then
-    out[#out + 1] = string.format("    %s:%d: %s in group %q: %s", path, s.line, s.email, s.group, s.reason)
+    out[#out + 1] = string.format("    %s:%d: %s in group %s: %s", path, s.line, quote(s.email), quote(s.group), s.reason)
   else
-    out[#out + 1] = string.format("    group %q (%d row%s): %s", s.group, s.rows, s.rows == 1 and "" or "s", s.reason)
+    out[#out + 1] = string.format("    group %s (%d row%s): %s", quote(s.group), s.rows, s.rows == 1 and "" or "s", s.reason)
   end
 end
 io.stdout:write(table.concat(out, "\n"), "\n")

@@ -237,7 +237,7 @@ describe("scripts/sync-group-members.lua #integration", function()
       local code, out, err = sync(csv{ { "Eng", "nobody@example.com" }, { "Eng", "user04@example.com" },
         { "No such group", "user04@example.com" }, { "Synced", "user04@example.com" } })
       assert.are.equal(3, code, out .. err)
-      assert.matches(":2: nobody@example.com in group \"Eng\": unknown user", out, 1, true)
+      assert.matches(':2: "nobody@example.com" in group "Eng": unknown user', out, 1, true)
       assert.matches('group "No such group" (1 row): unknown group', out, 1, true)
       assert.matches('group "Synced" (1 row): group is SYNCED', out, 1, true)
       assert.are.same({ "user01@example.com", "user02@example.com", "user04@example.com" }, memberships().Eng)
@@ -502,6 +502,35 @@ describe("scripts/sync-group-members.lua #integration", function()
       code, out, err = sync('group,email\n"  New team ",ann@example.com\n', "--create-groups")
       assert.are.equal(0, code, out .. err)
       assert.are.equal(0, (log_of("mutation")))
+    end)
+
+    it("rejects emails with invisible or control characters, quoted on one line with FILE:LINE", function()
+      local code, out, err, path = sync('group,email\nEng,ann@example.com\u{A0}\nEng,bob@example.com\u{200B}\n'
+        .. 'Eng,"a\nb@example.com"\nEng,c@exa\u{202E}mple.com\n')
+      assert.are.equal(2, code, out .. err)
+      assert.matches(path .. ':2: invalid email "ann@example.com\\u{00A0}"', err, 1, true)
+      assert.matches(path .. ':3: invalid email "bob@example.com\\u{200B}"', err, 1, true)
+      assert.matches(path .. ':4: invalid email "a\\nb@example.com"', err, 1, true)
+      assert.matches(path .. ':6: invalid email "c@exa\\u{202E}mple.com"', err, 1, true)
+      assert.are.equal(0, #s:requests())
+    end)
+
+    it("names a missing column on one line, quoted", function()
+      local code, out, err, path = sync('"gr\noup",email\nEng,ann@example.com\n')
+      assert.are.equal(2, code, out .. err)
+      assert.matches(path .. ':1:1: missing column "group"; the header has "gr\\noup", "email"', err, 1, true)
+    end)
+
+    it("quotes names and emails in skip lines, the summary and the log", function()
+      s:load{ users = { { email = "ann@example.com" } },
+        groups = { { name = "Eng\u{200B}", members = {} }, { name = "a\nb", members = {} } } }
+      local code, out, err, path = sync('group,email\n"a\nb",ann@example.com\n"Eng\u{202E}",ann@example.com\n'
+        .. '"a\nb",nobody@example.com\n')
+      assert.are.equal(3, code, out .. err)
+      assert.matches('group "Eng\\u{202E}" (1 row): unknown group', out, 1, true)
+      assert.matches(path .. ':5: "nobody@example.com" in group "a\\nb": unknown user', out, 1, true)
+      assert.matches('update group "a\\nb": done', err, 1, true)
+      assert.not_matches("\u{202E}", out .. err, 1, true)
     end)
   end)
 
