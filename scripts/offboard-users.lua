@@ -90,8 +90,10 @@ local function trim(s)
   return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
 end
 
+-- One @, a dot in the domain, no white space, and nothing invisible: no
+-- control, zero-width, no-break space, bidi or invalid UTF-8 character.
 local function valid_email(s)
-  return #s <= 320 and s:match("^[^%s@%c]+@[^%s@%c]+%.[^%s@%c]+$") ~= nil
+  return #s <= 320 and s:match("^[^%s@%c]+@[^%s@%c]+%.[^%s@%c]+$") ~= nil and text.is_clean(s)
 end
 
 ---------------------------------------------------------------------------
@@ -192,7 +194,8 @@ for _, u in ipairs(users) do
     if g.type == "SYNCED" then
       synced[#synced + 1] = { group = g.name, email = u.email }
     elseif g.type == "SYSTEM" then
-      log.debug(string.format("group %s is a system group; %s stays in it", planning.quote(g.name), u.email))
+      log.debug(string.format("group %s is a system group; %s stays in it", planning.quote(g.name),
+        planning.quote(u.email)))
     else
       local e = groups[g.id]
       if not e then
