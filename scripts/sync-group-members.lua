@@ -28,7 +28,7 @@
 --      blindly repeated. An interactive run that would remove members asks
 --      first (unless --yes); cron runs do not ask.
 --   4. Prints a summary: groups changed, members added and removed, rows skipped
---      and why. A second run reports no changes.
+--      and why. A second run says "No changes." and nothing more.
 --
 -- Group names are taken as written in the cell (a quoted "Ops " keeps its
 -- trailing space): the group with exactly that name is used; if there is
@@ -372,14 +372,19 @@ for _, r in ipairs(report.results) do
   end
 end
 
+-- an empty plan has said "No changes." already: only skipped rows follow it
 local out = {}
+local nothing = plan:is_empty() and (report.failed or 0) == 0 and (report.unknown or 0) == 0
+if nothing and skipped_rows == 0 then return code end
 out[#out + 1] = ""
 out[#out + 1] = dry_run and "Summary (dry run, nothing changed):" or "Summary:"
 local shown = dry_run and totals or done
-out[#out + 1] = string.format("  groups %s: %d (%d created)", dry_run and "to change" or "changed",
-  shown.groups, shown.created)
-out[#out + 1] = string.format("  members %s: %d, %s: %d", dry_run and "to add" or "added", shown.added,
-  dry_run and "to remove" or "removed", shown.removed)
+if not nothing then
+  out[#out + 1] = string.format("  groups %s: %d (%d created)", dry_run and "to change" or "changed",
+    shown.groups, shown.created)
+  out[#out + 1] = string.format("  members %s: %d, %s: %d", dry_run and "to add" or "added", shown.added,
+    dry_run and "to remove" or "removed", shown.removed)
+end
 if (report.failed or 0) > 0 then
   out[#out + 1] = string.format("  failed group changes: %d", report.failed)
   for _, f in ipairs(report.failures or {}) do
