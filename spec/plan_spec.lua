@@ -555,15 +555,20 @@ describe("twingate.plan", function()
     end
 
     it("asks before a destructive plan in an interactive run and stops on no", function()
-      local out = sink()
-      local code = small_plan():run({ dry_run = false }, { stdout = out, interactive = true, stdin = input("n") })
+      local out, prompt = sink(), sink()
+      local code = small_plan():run({ dry_run = false }, { stdout = out, prompt = prompt, interactive = true,
+        stdin = input("n") })
       assert.are.equal(plan_mod.exit.failed, code)
       assert.are.same({}, calls)
-      assert.matches("Apply 3 changes? [y/N] ", out.text(), 1, true)
+      -- the question goes to the prompt stream (stderr), never only to a piped stdout
+      assert.matches("Apply 3 changes? [y/N] ", prompt.text(), 1, true)
+      assert.not_matches("[y/N]", out.text(), 1, true)
+      assert.matches("Nothing applied.", out.text(), 1, true)
     end)
 
     it("applies after yes, and without asking with --yes or when not interactive", function()
-      local code = small_plan():run({ dry_run = false }, { stdout = sink(), interactive = true, stdin = input("y") })
+      local code = small_plan():run({ dry_run = false }, { stdout = sink(), prompt = sink(), interactive = true,
+        stdin = input("y") })
       assert.are.equal(0, code)
       assert.are.same({ "Ops", "Engineering", "Old" }, calls)
       calls = {}
@@ -582,11 +587,11 @@ describe("twingate.plan", function()
       p:add{ kind = "user", action = "update", name = "a@x.com", destructive = true,
         changes = { { field = "state", before = "ACTIVE", after = "DISABLED" } },
         apply = function(c) calls[#calls + 1] = c.name end }
-      local out = sink()
-      local code = p:run({ dry_run = false }, { stdout = out, interactive = true, stdin = input("n") })
+      local prompt = sink()
+      local code = p:run({ dry_run = false }, { stdout = sink(), prompt = prompt, interactive = true, stdin = input("n") })
       assert.are.equal(plan_mod.exit.failed, code)
       assert.are.same({}, calls)
-      assert.matches("Apply 1 change? [y/N] ", out.text(), 1, true)
+      assert.matches("Apply 1 change? [y/N] ", prompt.text(), 1, true)
     end)
 
     it("says \"No changes.\" once for an empty plan, with its title", function()

@@ -777,11 +777,12 @@ function M.parse_args(argv, spec)
   return parsed, M.run_options(parsed)
 end
 
--- stdin and stdout are terminals (no twingate.sys on plain lua5.4: not interactive).
+-- stdin is a terminal: someone can answer the prompt, whatever stdout is
+-- (`| tee log` must still ask). No twingate.sys on plain lua5.4: not interactive.
 local function interactive()
   local ok, sys = pcall(require, "twingate.sys")
   if not ok or type(sys) ~= "table" or not sys.isatty then return false end
-  return sys.isatty(0) and sys.isatty(1) and true or false
+  return sys.isatty(0) and true or false
 end
 
 --- Run the plan as a bulk script does: print it, ask before a destructive
@@ -791,8 +792,10 @@ end
 -- @param tg the twingate client
 -- @param opts table: `dry_run` (a dry run also when tg.dry_run), `yes`, `journal` (file
 --   to start), `resume` (journal file to continue), `batch_size`,
---   `on_result`, `max_items` (of the rendering), `stdout`, `stdin`,
---   `interactive` (override the terminal check), `quiet_summary`, and for
+--   `on_result`, `max_items` (of the rendering), `stdout`, `stdin`, `prompt`
+--   (where the question goes, default io.stderr, so it shows when stdout
+--   is piped), `interactive` (override the terminal check: by default it
+--   asks when stdin is a terminal, whatever stdout is), `quiet_summary`, and for
 --   resuming `timeout`, `now`, `sleep` (see `apply`; `timeout` defaults to
 --   the client's request timeout, `--timeout`)
 -- @return exit code (see M.exit_code; 1 when declined at the prompt), report
@@ -814,8 +817,11 @@ function Plan:run(tg, opts)
     local tty = opts.interactive
     if tty == nil then tty = interactive() end
     if tty then
-      out:write(string.format("Apply %d change%s? [y/N] ", #self.changes, #self.changes == 1 and "" or "s"))
+      -- the prompt goes to stderr: it shows on the terminal when stdout is piped
+      local prompt = opts.prompt or io.stderr
       out:flush()
+      prompt:write(string.format("Apply %d change%s? [y/N] ", #self.changes, #self.changes == 1 and "" or "s"))
+      prompt:flush()
       local answer = (opts.stdin or io.stdin):read("l") or ""
       if not answer:match("^%s*[yY]") then
         if j then j:close() end

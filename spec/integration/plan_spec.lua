@@ -142,3 +142,50 @@ describe("slow writes and dry run #integration", function()
     assert.are.equal(0, groups_named("LEAK2"), out)
   end)
 end)
+
+describe("confirmation with stdout piped #integration", function()
+  local s3
+  setup(function() s3 = sim.start{ rate_limit = "off" } end)
+  teardown(function() if s3 then s3:stop() end end)
+  before_each(function()
+    s3:load{ groups = { { name = "keep" }, { name = "tmp-1" }, { name = "tmp-2" } } }
+    s3:reset()
+  end)
+
+  -- run under a pseudo-terminal (util-linux `script`) with stdout piped into
+  -- `cat > LOG`, as `twingate-lua ... | tee log` at a terminal; answers `answer`
+  local function piped_on_tty(answer)
+    local log = os.tmpname()
+    local cmd = table.concat({ "env", "-u TWINGATE_NETWORK", "-u TWINGATE_DRY_RUN",
+      "TWINGATE_ENDPOINT=" .. quote(s3.url), "TWINGATE_API_TOKEN=" .. quote(s3.token), "TWINGATE_RATE_LIMIT=off",
+      quote(BIN), "-q", quote("spec/fixtures/scripts/delete-groups.lua"), "tmp-", "| cat >", quote(log) }, " ")
+    local p = assert(io.popen("printf " .. quote(answer .. "\\n") .. " | script -qec " .. quote(cmd)
+      .. " /dev/null 2>&1"))
+    local tty = p:read("a")
+    p:close()
+    local f = assert(io.open(log))
+    local logged = f:read("a")
+    f:close()
+    os.remove(log)
+    return tty, logged
+  end
+
+  local function count()
+    return #s3:state().tables.groups
+  end
+
+  it("asks on the terminal and applies nothing on no", function()
+    local tty, logged = piped_on_tty("n")
+    assert.matches("Apply 2 changes? [y/N]", tty, 1, true)
+    assert.matches("- delete group \"tmp-1\"", logged, 1, true)
+    assert.matches("Nothing applied.", logged, 1, true)
+    assert.are.equal(3, count())
+  end)
+
+  it("applies on yes", function()
+    local tty, logged = piped_on_tty("y")
+    assert.matches("Apply 2 changes? [y/N]", tty, 1, true)
+    assert.matches("Applied 2 of 2", logged, 1, true)
+    assert.are.equal(1, count())
+  end)
+end)
