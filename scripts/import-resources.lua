@@ -53,7 +53,10 @@
 --   --dry-run      print the plan and change nothing
 --   --yes          do not ask before deleting in an interactive run
 --   --batch-size N mutations per write request (1..100, default 10)
---   --journal FILE record every change before and after it is sent (JSON lines)
+--   --journal FILE record every change before and after it is sent (JSON lines);
+--                  FILE may be the same every run (cron): a finished run in it is
+--                  moved to FILE.prev and a new one started; an unfinished one is
+--                  refused before any request: continue it with --resume FILE
 --   --resume FILE  continue the run recorded in FILE (same CSV and options): skips
 --                  what is done, re-checks what was in flight, appends to FILE
 --   -h, --help     print this text
@@ -273,6 +276,11 @@ end
 fail_if_bad()
 log.info(string.format("%s: %d rows", path, #rows))
 
+-- A resumed run must have the same input and options as the journaled one;
+-- a --resume FILE of another plan is refused now, before any request.
+local fingerprint = planning.hash(table.concat({ "import-resources", content, tostring(opts.prune) }, "\0"))
+planning.check_resume(run_opts, fingerprint)
+
 ---------------------------------------------------------------------------
 -- 2. Read the tenant: networks, groups, policies by name; resources of the
 --    named networks with every access edge.
@@ -348,7 +356,7 @@ end
 ---------------------------------------------------------------------------
 local plan = planning.new {
   title = "Resource import from " .. path .. (opts.prune and " (with --prune)" or ""),
-  fingerprint = planning.hash(table.concat({ "import-resources", content, tostring(opts.prune) }, "\0")),
+  fingerprint = fingerprint,
 }
 local skipped = {}
 local null = json.null

@@ -45,7 +45,11 @@
 --   --yes                 do not ask before applying in an interactive run
 --   --batch-size N        changes per write request (1..100, default 10)
 --   --journal FILE        record every change before and after it is sent (JSON
---                         lines), so that a killed run can be resumed
+--                         lines), so that a killed run can be resumed. FILE may
+--                         be the same every run (cron): a finished run in it is
+--                         moved to FILE.prev and a new one started; an unfinished
+--                         one (changes in flight) is refused before any request:
+--                         continue it with --resume FILE
 --   --resume FILE         continue the run recorded in FILE (same CSV and
 --                         options): skips what is done, re-checks what was in
 --                         flight, and appends to FILE
@@ -133,6 +137,18 @@ do
 end
 log.info(string.format("%s: %d rows, %d users, %d duplicate rows merged", path, rows, #order, duplicates))
 
+-- A resumed run must have the same input and options as the journaled one.
+local fingerprint
+do
+  local f = assert(io.open(path, "rb"))
+  local content = f:read("a")
+  f:close()
+  fingerprint = planning.hash(table.concat({ "offboard-users", content, email_col, opts.delimiter,
+    tostring(archive), tostring(delete_users) }, "\0"))
+end
+-- a --resume FILE of another plan is refused now, before any request
+planning.check_resume(run_opts, fingerprint)
+
 ---------------------------------------------------------------------------
 -- 2. Read the users, then the listed users' groups and devices.
 ---------------------------------------------------------------------------
@@ -176,14 +192,6 @@ end
 ---------------------------------------------------------------------------
 -- 3. Plan.
 ---------------------------------------------------------------------------
-local fingerprint
-do
-  local f = assert(io.open(path, "rb"))
-  local content = f:read("a")
-  f:close()
-  fingerprint = planning.hash(table.concat({ "offboard-users", content, email_col, opts.delimiter,
-    tostring(archive), tostring(delete_users) }, "\0"))
-end
 local plan = planning.new { title = "Offboarding from " .. path, fingerprint = fingerprint }
 
 -- Groups: one change per group with every listed member.

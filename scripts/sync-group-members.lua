@@ -54,7 +54,11 @@
 --   --yes                 do not ask before removing members in an interactive run
 --   --batch-size N        group changes per write request (1..100, default 10)
 --   --journal FILE        record every change before and after it is sent (JSON
---                         lines), so that a killed run can be resumed
+--                         lines), so that a killed run can be resumed. FILE may
+--                         be the same every run (cron): a finished run in it is
+--                         moved to FILE.prev and a new one started; an unfinished
+--                         one (changes in flight) is refused before any request:
+--                         continue it with --resume FILE
 --   --resume FILE         continue the run recorded in FILE (same CSV and options):
 --                         skips what is done, re-checks what was in flight, and
 --                         appends to FILE
@@ -177,6 +181,18 @@ do
 end
 log.info(string.format("%s: %d rows, %d groups, %d duplicate rows merged", path, rows, #group_order, duplicates))
 
+-- A resumed run must have the same input and options as the journaled one.
+local fingerprint
+do
+  local f = assert(io.open(path, "rb"))
+  local content = f:read("a")
+  f:close()
+  fingerprint = planning.hash(table.concat({ "sync-group-members", content, group_col, email_col,
+    opts.delimiter, tostring(opts["remove-missing"]), tostring(opts["create-groups"]) }, "\0"))
+end
+-- a --resume FILE of another plan is refused now, before any request
+planning.check_resume(run_opts, fingerprint)
+
 ---------------------------------------------------------------------------
 -- 2. Read the current state: every user, the named groups with all members.
 ---------------------------------------------------------------------------
@@ -213,15 +229,6 @@ end
 ---------------------------------------------------------------------------
 -- 3. Compute the plan.
 ---------------------------------------------------------------------------
--- A resumed run must have the same input and options as the journaled one.
-local fingerprint
-do
-  local f = assert(io.open(path, "rb"))
-  local content = f:read("a")
-  f:close()
-  fingerprint = planning.hash(table.concat({ "sync-group-members", content, group_col, email_col,
-    opts.delimiter, tostring(opts["remove-missing"]), tostring(opts["create-groups"]) }, "\0"))
-end
 local plan = planning.new { title = "Group membership sync from " .. path, fingerprint = fingerprint }
 local skipped = {}       -- { reason, group, email, line, rows }
 local skipped_rows = 0

@@ -613,6 +613,34 @@ describe("twingate.plan", function()
       assert.not_matches("Applied 0", out.text(), 1, true)
     end)
 
+    it("runs again on the same --journal FILE once the run in it finished (old one in FILE.prev)", function()
+      local path = os.tmpname()
+      os.remove(path)
+      for night = 1, 2 do
+        calls = {}
+        local code = small_plan():run({ dry_run = false }, { stdout = sink(), yes = true, journal = path })
+        assert.are.equal(0, code, "night " .. night)
+        assert.are.equal(3, #calls)
+      end
+      local f = assert(io.open(path .. ".prev"))
+      assert.matches('"state":"done"', f:read("a"), 1, true)
+      f:close()
+      -- an unfinished journal is refused before the plan is printed
+      f = assert(io.open(path, "ab"))
+      f:write('{"key":"group:create:Ops","state":"sending"}\n')
+      f:close()
+      calls = {}
+      local out = sink()
+      local ok, err = pcall(small_plan().run, small_plan(), { dry_run = false }, { stdout = out, yes = true,
+        journal = path })
+      assert.is_false(ok)
+      assert.matches("unfinished run", err.message, 1, true)
+      assert.are.same({}, calls)
+      assert.are.equal("", out.text())
+      os.remove(path)
+      os.remove(path .. ".prev")
+    end)
+
     it("never asks in a dry run", function()
       local code = small_plan():run({ dry_run = true }, { stdout = sink(), interactive = true,
         stdin = { read = function() error("asked") end } })
@@ -637,6 +665,39 @@ describe("twingate.plan", function()
         assert.is_false(ok)
         assert.are.equal("invalid_argument", err.kind)
       end
+    end)
+
+    describe("journal arguments, checked before any work", function()
+      local path
+      local function write(text)
+        local f = assert(io.open(path, "wb"))
+        f:write(text)
+        f:close()
+      end
+      before_each(function() path = os.tmpname() end)
+      after_each(function() os.remove(path); os.remove(path .. ".prev") end)
+
+      it("accepts --journal FILE holding a finished run, refuses an unfinished one", function()
+        write('{"key":"a","state":"sending"}\n{"key":"a","state":"done"}\n')
+        local _, run = plan_mod.parse_args({ [0] = "x", "--journal", path }, {})
+        assert.are.equal(path, run.journal)
+        write('{"key":"a","state":"sending"}\n')
+        local ok, err = pcall(plan_mod.parse_args, { [0] = "x", "--journal", path }, {})
+        assert.is_false(ok)
+        assert.matches("--resume " .. path, err.message, 1, true)
+      end)
+
+      it("refuses a missing --resume FILE, and one of another plan with check_resume", function()
+        local ok, err = pcall(plan_mod.parse_args, { [0] = "x", "--resume", path .. ".missing" }, {})
+        assert.is_false(ok)
+        assert.are.equal("invalid_argument", err.kind)
+        write('{"key":"a","state":"done","fingerprint":"fp"}\n')
+        local _, run = plan_mod.parse_args({ [0] = "x", "--resume", path }, {})
+        plan_mod.check_resume(run, "fp")
+        ok, err = pcall(plan_mod.check_resume, run, "other")
+        assert.is_false(ok)
+        assert.matches("different plan", err.message, 1, true)
+      end)
     end)
   end)
 end)

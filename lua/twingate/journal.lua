@@ -2,6 +2,7 @@
 --
 --   local journal = require "twingate.journal"
 --   local j = journal.create("run.jsonl", { fingerprint = fp })   -- new file (refuses to overwrite)
+--   journal.create("run.jsonl", { fingerprint = fp, restart = true }) -- a finished run -> run.jsonl.prev
 --   j:write{ key = "group Eng", state = "sending", op = { field = "groupUpdate", args = {...} } }
 --   j:write{ key = "group Eng", state = "done" }
 --   j:close()
@@ -59,22 +60,100 @@ local function open_append(path)
   return f
 end
 
+--- The state of an existing journal file, for starting a new run on it.
+-- @param path file name
+-- @return "absent" (no file, or no entry in it), "finished" (every change
+--   recorded ended done or failed: nothing in flight or of unknown outcome),
+--   or "unfinished" and the number of changes in flight or unknown
+-- @raise invalid_argument when the file is unreadable or malformed
+function M.status(path)
+  local f = io.open(path, "rb")
+  if not f then return "absent" end
+  local first = f:read("l")
+  f:close()
+  if not (first and first:match("%S")) then return "absent" end
+  local last = {}
+  for _, e in ipairs(M.read(path)) do last[e.key] = e.state end
+  local open = 0
+  for _, state in pairs(last) do
+    if state ~= "done" and state ~= "failed" then open = open + 1 end
+  end
+  if open > 0 then return "unfinished", open end
+  return "finished"
+end
+
+-- Raise unless a new run may start on `path` (absent, or a finished run).
+local function check_new(path)
+  local st, open = M.status(path)
+  if st == "unfinished" then
+    bad(string.format("the journal %s holds an unfinished run (%d change%s in flight or of unknown "
+      .. "outcome); continue it with --resume %s, or remove it", path, open, open == 1 and "" or "s", path),
+      { path = path })
+  end
+  return st
+end
+
+--- Check, before any work, that `create(path, { restart = true })` will
+-- accept the file: no file, an empty one, or a finished run.
+-- @param path file name
+-- @raise invalid_argument when it holds an unfinished run (use `resume`) or
+--   is malformed
+function M.check_new(path)
+  if type(path) ~= "string" or path == "" then bad("journal: a file name is required") end
+  check_new(path)
+end
+
+--- Check, before any work, that `resume(path, { fingerprint = fp })` will
+-- accept the file: it exists, is well formed and (when `fingerprint` is
+-- given) belongs to that plan.
+-- @param path file name
+-- @param fingerprint optional string
+-- @raise invalid_argument otherwise
+function M.check_resume(path, fingerprint)
+  if type(path) ~= "string" or path == "" then bad("journal: a file name is required") end
+  for _, e in ipairs(M.read(path)) do
+    if fingerprint and e.fingerprint ~= fingerprint then M.mismatch(path, e, fingerprint) end
+  end
+end
+
+--- Raise the "journal from a different plan" error.
+-- @param path file name
+-- @param e the first entry that does not match
+-- @param fingerprint this plan's
+function M.mismatch(path, e, fingerprint)
+  bad(string.format("the journal %s is from a different plan (line %d has fingerprint %s, "
+    .. "this plan is %s): the input or the options changed since it was written; "
+    .. "run without --resume, or with the same input and options", path, e.line,
+    tostring(e.fingerprint), fingerprint), { path = path, line = e.line })
+end
+
 --- Start a new journal file.
 -- @param path file name
--- @param opts `{ fingerprint = string, now = fn }` (`now`: wall-clock seconds,
---   default twingate.sys.time, else os.time)
+-- @param opts `{ fingerprint = string, now = fn, restart = bool }` (`now`:
+--   wall-clock seconds, default twingate.sys.time, else os.time; `restart`:
+--   a file holding a finished run, see `status`, is renamed to PATH.prev,
+--   replacing an older one, and a new journal is started: a nightly job can
+--   give the same --journal FILE every night)
 -- @return journal
--- @raise invalid_argument when the file already holds entries (use `resume`)
+-- @raise invalid_argument when the file already holds entries (use `resume`),
+--   with `restart` only when they are of an unfinished run
 function M.create(path, opts)
   opts = opts or {}
   if type(path) ~= "string" or path == "" then bad("journal: a file name is required") end
-  local f = io.open(path, "rb")
-  if f then
-    local first = f:read("l")
-    f:close()
-    if first and first:match("%S") then
-      bad("the journal " .. path .. " already exists; continue it with --resume " .. path
-        .. " or remove it", { path = path })
+  if opts.restart then
+    if check_new(path) == "finished" then
+      local ok, err = os.rename(path, path .. ".prev")
+      if not ok then bad("cannot move the finished journal aside: " .. tostring(err), { path = path }) end
+    end
+  else
+    local f = io.open(path, "rb")
+    if f then
+      local first = f:read("l")
+      f:close()
+      if first and first:match("%S") then
+        bad("the journal " .. path .. " already exists; continue it with --resume " .. path
+          .. " or remove it", { path = path })
+      end
     end
   end
   local self = setmetatable({ path = path, fingerprint = opts.fingerprint, entries = {},
@@ -146,12 +225,7 @@ function M.resume(path, opts)
   local self = setmetatable({ path = path, fingerprint = opts.fingerprint, entries = {},
     order = {}, sent_times = {}, now = opts.now or default_now(), count = 0 }, Journal)
   for _, e in ipairs(list) do
-    if opts.fingerprint and e.fingerprint ~= opts.fingerprint then
-      bad(string.format("the journal %s is from a different plan (line %d has fingerprint %s, "
-        .. "this plan is %s): the input or the options changed since it was written; "
-        .. "run without --resume, or with the same input and options", path, e.line,
-        tostring(e.fingerprint), opts.fingerprint), { path = path, line = e.line })
-    end
+    if opts.fingerprint and e.fingerprint ~= opts.fingerprint then M.mismatch(path, e, opts.fingerprint) end
     if not self.entries[e.key] then self.order[#self.order + 1] = e.key end
     self.entries[e.key] = e
     note_sent(self, e)

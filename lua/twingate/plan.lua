@@ -743,7 +743,9 @@ end
 --- The `run` options from parsed standard options.
 -- @param parsed table from twingate.args.parse
 -- @return `{ dry_run =, yes =, journal =, resume =, batch_size = }`
--- @raise invalid_argument on a bad --batch-size or --journal with --resume
+-- @raise invalid_argument on a bad --batch-size, --journal with --resume,
+--   a --journal FILE holding an unfinished run (a finished one is moved to
+--   FILE.prev when the run starts), or a --resume FILE missing or malformed
 function M.run_options(parsed)
   local r = {
     dry_run = parsed["dry-run"] or nil, yes = parsed.yes or false,
@@ -762,7 +764,22 @@ function M.run_options(parsed)
     errors.raise("invalid_argument", "give --journal FILE or --resume FILE, not both "
       .. "(--resume appends to the journal it continues)", nil, 2)
   end
+  -- fail fast, before any request: an unfinished --journal, a missing or
+  -- malformed --resume
+  if r.journal then journal_mod.check_new(r.journal) end
+  if r.resume then journal_mod.check_resume(r.resume) end
   return r
+end
+
+--- Check, before any request, that `--resume FILE` belongs to the plan with
+-- this fingerprint (a script computes its fingerprint from the input file and
+-- options, so it can call this before reading anything from the API).
+-- Does nothing without `resume`.
+-- @param run_opts from `run_options`/`parse_args`
+-- @param fingerprint the fingerprint the script gives to `new`
+-- @raise invalid_argument for a journal of another plan
+function M.check_resume(run_opts, fingerprint)
+  if run_opts and run_opts.resume then journal_mod.check_resume(run_opts.resume, fingerprint) end
 end
 
 --- Parse a script's arguments with the standard options added.
@@ -799,20 +816,22 @@ end
 --   resuming `timeout`, `now`, `sleep` (see `apply`; `timeout` defaults to
 --   the client's request timeout, `--timeout`)
 -- @return exit code (see M.exit_code; 1 when declined at the prompt), report
--- @raise invalid_argument for a journal that exists already, is malformed or
---   belongs to another plan (nothing is sent then)
+-- @raise invalid_argument for a journal that holds an unfinished run (a
+--   finished one is moved to FILE.prev), is malformed or belongs to another
+--   plan (nothing is sent or printed then)
 function Plan:run(tg, opts)
   opts = opts or {}
   local out = opts.stdout or io.stdout
   local dry = (tg and tg.dry_run) or opts.dry_run
   dry = dry and true or false
-  self:print(out, { max_items = opts.max_items })
   local j
   if opts.resume then
     j = journal_mod.resume(opts.resume, { fingerprint = self:fingerprint() })
   elseif opts.journal and not dry and not self:is_empty() then
-    j = journal_mod.create(opts.journal, { fingerprint = self:fingerprint() })
+    -- a finished run in the file moves to FILE.prev (same --journal every night)
+    j = journal_mod.create(opts.journal, { fingerprint = self:fingerprint(), restart = true })
   end
+  self:print(out, { max_items = opts.max_items })
   if not dry and not opts.yes and self:is_destructive() then
     local tty = opts.interactive
     if tty == nil then tty = interactive() end
