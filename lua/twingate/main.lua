@@ -127,7 +127,8 @@ end
 -- @param args array of the script's arguments (become `arg[1..]` and `...`)
 -- @param interp optional array: argv before the script (become `arg[-n..-1]`)
 -- @param opts optional: `getenv` (default os.getenv), `stderr` (default
---   io.stderr), `exit` (the real os.exit; tests pass a fake)
+--   io.stderr), `exit` (the real os.exit; tests pass a fake). Sets
+--   io.stdout to line buffering.
 -- @return integer exit code (0 done, 1 script failed, 2 usage/config, ... see
 --   errors.kinds)
 function M.run(flags, kind, script, args, interp, opts)
@@ -146,6 +147,9 @@ function M.run(flags, kind, script, args, interp, opts)
   end
 
   M.settings = settings
+  -- stdout line by line even when redirected: in a cron log (stdout and
+  -- stderr to one file) the plan comes before the log lines of its results
+  io.stdout:setvbuf("line")
   log.configure{ level = settings.log_level, format = settings.log_format, stream = opts.stderr }
   for _, w in ipairs(warnings) do log.warn(w[1], w[2]) end
   log.debug("settings", {

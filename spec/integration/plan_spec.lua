@@ -189,3 +189,32 @@ describe("confirmation with stdout piped #integration", function()
     assert.are.equal(1, count())
   end)
 end)
+
+describe("output order in one log file #integration", function()
+  local s4
+  setup(function() s4 = sim.start{ rate_limit = "off" } end)
+  teardown(function() if s4 then s4:stop() end end)
+
+  it("prints the plan before the first 'done' log line when stdout and stderr go to one file", function()
+    s4:load{ users = { { email = "ann@example.com" } }, groups = { { name = "Eng" } } }
+    local csv, log = os.tmpname(), os.tmpname()
+    local f = assert(io.open(csv, "w"))
+    f:write("group,email\nEng,ann@example.com\n")
+    f:close()
+    local cmd = table.concat({ "env", "-u TWINGATE_NETWORK", "-u TWINGATE_DRY_RUN",
+      "TWINGATE_ENDPOINT=" .. quote(s4.url), "TWINGATE_API_TOKEN=" .. quote(s4.token), "TWINGATE_RATE_LIMIT=off",
+      quote(BIN), quote("scripts/sync-group-members.lua"), quote(csv), "</dev/null >" .. quote(log) .. " 2>&1" }, " ")
+    local ok = os.execute(cmd)
+    f = assert(io.open(log))
+    local text = f:read("a")
+    f:close()
+    os.remove(csv)
+    os.remove(log)
+    assert.is_true(ok, text)
+    local plan_at = text:find('~ update group "Eng"', 1, true)
+    local done_at = text:find(': done', 1, true)
+    assert.is_truthy(plan_at, text)
+    assert.is_truthy(done_at, text)
+    assert.is_true(plan_at < done_at, text)
+  end)
+end)
