@@ -138,6 +138,32 @@ describe("twingate.batch", function()
       assert.are.equal("planned", outcomes[1].status)
     end)
 
+    it("logs one short line per dry-run request at info, the variables only at debug", function()
+      local log = require "twingate.log"
+      local saved = log.settings()
+      local function logged(level)
+        local buf = {}
+        log.configure{ level = level, format = "text", stream = {
+          write = function(self, ...) for _, x in ipairs{ ... } do buf[#buf + 1] = x end return self end,
+          flush = function() end } }
+        local c = fake(function() error("sent") end)
+        c.dry_run = true
+        batch.apply(c, items(3), { batch_size = 2 })
+        return table.concat(buf)
+      end
+      local ok, info = pcall(logged, "info")
+      local ok2, debug = pcall(logged, "debug")
+      log.configure{ level = saved.level, format = saved.format, stream = saved.stream }
+      assert(ok, info)
+      assert(ok2, debug)
+      local lines = select(2, info:gsub("\n", ""))
+      assert.are.equal(2, lines, info)
+      assert.matches("dry-run: ", info, 1, true)
+      assert.not_matches("variables", info, 1, true)
+      for line in info:gmatch("[^\n]+") do assert.is_true(#line < 200, line) end
+      assert.matches("variables=", debug, 1, true)
+    end)
+
     it("resends idempotent ops that may have been applied", function()
       local c = fake(function(doc, vars, k)
         if k == 1 then errors.raise("http", "HTTP 503", { maybe_applied = true, status = 503 }) end

@@ -297,9 +297,14 @@ function M.apply(tg, items, opts)
       local ops = {}
       for b = a, math.min(a + size - 1, #list) do ops[#ops + 1] = items[list[b]].op end
       local doc, vars, _, name = M.document(ops)
-      local ok, text = pcall(json.encode, vars)
-      log.info("dry-run: " .. name .. " with " .. #ops .. " mutation" .. (#ops == 1 and "" or "s")
-        .. " not sent", { operation = name, variables = errors.redact(ok and text or "?") })
+      -- one short line per request at info; the variables (large) only at debug (-v)
+      local msg = "dry-run: " .. name .. " with " .. #ops .. " mutation" .. (#ops == 1 and "" or "s") .. " not sent"
+      if log.enabled("debug") then
+        local ok, text = pcall(json.encode, vars)
+        log.debug(msg, { operation = name, variables = errors.redact(ok and text or "?") })
+      else
+        log.info(msg, { operation = name })
+      end
       if opts.would_send then
         opts.would_send[#opts.would_send + 1] = { operation = name, document = doc, variables = vars }
       end
