@@ -164,6 +164,20 @@ describe("twingate.batch", function()
       assert.matches("variables=", debug, 1, true)
     end)
 
+    it("sends no further request once interrupted", function()
+      local c = fake(ok_all())
+      local n_sent = 0
+      local outcomes, n = batch.apply(c, items(5), { batch_size = 2,
+        on_send = function() n_sent = n_sent + 1 end,
+        interrupted = function() return n_sent >= 1 end })
+      assert.are.equal(1, n)
+      assert.are.equal("applied", outcomes[2].status)
+      for i = 3, 5 do
+        assert.are.equal("skipped", outcomes[i].status)
+        assert.are.equal("not attempted: interrupted", outcomes[i].reason)
+      end
+    end)
+
     it("resends idempotent ops that may have been applied", function()
       local c = fake(function(doc, vars, k)
         if k == 1 then errors.raise("http", "HTTP 503", { maybe_applied = true, status = 503 }) end

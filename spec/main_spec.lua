@@ -47,6 +47,28 @@ describe("twingate.main", function()
       assert.are.equal("", stderr:text())
     end)
 
+    it("exits 128 + N after a signal, however the script ended, with one message", function()
+      local pending
+      opts.interrupt = { pending = function() return pending end,
+        signal_name = function(n) return n == 2 and "SIGINT" or "SIGTERM" end }
+      -- the interrupted error raised by the hook (src/main.c)
+      assert.are.equal(130, main.run({}, "code", "error({ interrupted = true, signal = 2 })", {}, {}, opts))
+      assert.are.equal("twingate-lua: interrupted (SIGINT)\n", stderr:text())
+      -- a library pcall swallowed it: the pending signal still decides
+      stderr = buffer()
+      opts.stderr = stderr
+      pending = 15
+      assert.are.equal(143, main.run({}, "code", "return 0", {}, {}, opts))
+      assert.are.equal("twingate-lua: interrupted (SIGTERM)\n", stderr:text())
+      -- twingate.plan already said what was applied: no second message
+      stderr = buffer()
+      opts.stderr = stderr
+      pending = 2
+      assert.are.equal(130, main.run({}, "code", "error({ interrupted = true, signal = 2, reported = true })",
+        {}, {}, opts))
+      assert.are.equal("", stderr:text())
+    end)
+
     it("returns the integer the chunk returns", function()
       assert.are.equal(3, main.run({}, "code", "return 3", {}, {}, opts))
       assert.are.equal(0, main.run({}, "code", "return true", {}, {}, opts))

@@ -641,6 +641,41 @@ describe("twingate.plan", function()
       os.remove(path .. ".prev")
     end)
 
+    it("stops between changes when interrupted, says what was applied, and raises for exit 130", function()
+      local path = os.tmpname()
+      os.remove(path)
+      local polls = 0
+      local err_out = sink()
+      local ok, e = pcall(small_plan().run, small_plan(), { dry_run = false }, { stdout = sink(), yes = true,
+        journal = path, stderr = err_out,
+        interrupted = function() polls = polls + 1; if #calls >= 1 then return 2 end end })
+      assert.is_false(ok)
+      assert.is_true(e.interrupted)
+      assert.are.equal(2, e.signal)
+      assert.is_true(e.reported)
+      assert.are.equal(130, plan_mod.exit_code(e.report))
+      assert.are.same({ "Ops" }, calls)
+      assert.are.equal("twingate-lua: interrupted: 1 of 3 changes applied; resume with --resume " .. path .. "\n",
+        err_out.text())
+      -- the journal resumes the rest
+      calls = {}
+      local code = small_plan():run({ dry_run = false }, { stdout = sink(), yes = true, resume = path })
+      assert.are.equal(0, code)
+      assert.are.same({ "Engineering", "Old" }, calls)
+      os.remove(path)
+    end)
+
+    it("says a journal would allow resuming when interrupted without one", function()
+      local err_out = sink()
+      local ok, e = pcall(small_plan().run, small_plan(), { dry_run = false }, { stdout = sink(), yes = true,
+        stderr = err_out, interrupted = function() return 15 end })
+      assert.is_false(ok)
+      assert.are.equal(143, plan_mod.exit_code(e.report))
+      assert.are.same({}, calls)
+      assert.matches("interrupted: 0 of 3 changes applied; run it again", err_out.text(), 1, true)
+      assert.matches("--journal FILE", err_out.text(), 1, true)
+    end)
+
     it("never asks in a dry run", function()
       local code = small_plan():run({ dry_run = true }, { stdout = sink(), interactive = true,
         stdin = { read = function() error("asked") end } })

@@ -9,8 +9,10 @@
  *
  * Options end at the script name, -e CODE, "-" or "--". Values are passed to
  * Lua as strings; twingate.config validates them and applies the environment.
- * Exit codes: 0 ok, 1 script error, 2 usage/configuration (see --help).
+ * Exit codes: 0 ok, 1 script error, 2 usage/configuration (see --help),
+ * 128 + N after signal N (SIGINT/SIGTERM, see open_interrupt).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,6 +79,8 @@ static const char help_text[] =
     "  4  authentication failed (401/403)\n"
     "  5  the API could not be reached or kept failing (transport, HTTP 5xx, rate limit)\n"
     "  6  nothing done: every change a bulk job attempted failed\n"
+    "  130, 143  interrupted by SIGINT / SIGTERM (a bulk job stops after the request\n"
+    "     in flight and says how to resume; a second signal kills at once)\n"
     "\n"
     "Logs go to stderr, results to stdout.\n";
 
@@ -93,6 +97,124 @@ static const struct { const char *name; const char *key; } value_options[] = {
     { "--page-size",      "page_size" },
     { NULL, NULL }
 };
+
+/*
+ * SIGINT/SIGTERM (lua.c's laction/lstop): the handler only records the signal
+ * and sets a hook; the hook runs at the next Lua instruction (never inside
+ * curl: curl runs with NOSIGNAL and has no Lua in its callbacks) and raises
+ * an "interrupted" error { interrupted = true, signal = N, message = ... },
+ * unless Lua code deferred it (twingate.plan while applying: it polls
+ * pending() between changes and stops cleanly). A second signal of the same
+ * kind kills the process (default action).
+ */
+static lua_State *globalL = NULL;
+static volatile sig_atomic_t got_signal = 0;
+static int interrupt_deferred = 0;
+
+#define INTERRUPTED_MT "twingate.interrupted"
+
+static const char *signal_name(int sig)
+{
+    return sig == SIGINT ? "SIGINT" : sig == SIGTERM ? "SIGTERM" : "signal";
+}
+
+/* Push the interrupted error object for `sig`. */
+static void push_interrupted(lua_State *L, int sig)
+{
+    lua_createtable(L, 0, 3);
+    lua_pushboolean(L, 1);
+    lua_setfield(L, -2, "interrupted");
+    lua_pushinteger(L, sig);
+    lua_setfield(L, -2, "signal");
+    lua_pushfstring(L, "interrupted (%s)", signal_name(sig));
+    lua_setfield(L, -2, "message");
+    luaL_setmetatable(L, INTERRUPTED_MT);
+}
+
+static int interrupted_tostring(lua_State *L)
+{
+    lua_getfield(L, 1, "message");
+    return 1;
+}
+
+static void interrupt_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    lua_sethook(L, NULL, 0, 0);
+    if (interrupt_deferred || got_signal == 0)
+        return;
+    push_interrupted(L, (int)got_signal);
+    lua_error(L);
+}
+
+static void on_signal(int sig)
+{
+    got_signal = sig;
+    signal(sig, SIG_DFL);           /* a second one kills */
+    if (globalL != NULL)
+        lua_sethook(globalL, interrupt_hook, LUA_MASKCALL | LUA_MASKRET | LUA_MASKCOUNT, 1);
+}
+
+/* interrupt.pending() -> signal number or nil */
+static int l_pending(lua_State *L)
+{
+    if (got_signal == 0)
+        lua_pushnil(L);
+    else
+        lua_pushinteger(L, got_signal);
+    return 1;
+}
+
+/* interrupt.defer(on) -> previous: while on, a signal does not raise; poll pending() */
+static int l_defer(lua_State *L)
+{
+    int prev = interrupt_deferred;
+    interrupt_deferred = lua_toboolean(L, 1);
+    /* a signal that came while deferred is the deferring code's to handle
+       (it polled pending()); the hook is not re-armed here */
+    lua_pushboolean(L, prev);
+    return 1;
+}
+
+/* interrupt.error(sig) -> the interrupted error object */
+static int l_error(lua_State *L)
+{
+    push_interrupted(L, (int)luaL_optinteger(L, 1, got_signal != 0 ? got_signal : SIGINT));
+    return 1;
+}
+
+/* interrupt.signal_name(sig) -> "SIGINT" | "SIGTERM" | "signal" */
+static int l_signal_name(lua_State *L)
+{
+    lua_pushstring(L, signal_name((int)luaL_checkinteger(L, 1)));
+    return 1;
+}
+
+/* package.loaded["twingate.interrupt"], and the handlers. */
+static void open_interrupt(lua_State *L)
+{
+    static const luaL_Reg funcs[] = {
+        { "pending", l_pending }, { "defer", l_defer }, { "error", l_error },
+        { "signal_name", l_signal_name }, { NULL, NULL }
+    };
+    luaL_newmetatable(L, INTERRUPTED_MT);
+    lua_pushcfunction(L, interrupted_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pop(L, 1);
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    luaL_newlib(L, funcs);
+    lua_setfield(L, -2, "twingate.interrupt");
+    lua_pop(L, 1);
+    globalL = L;
+    /* a signal ignored by the parent (a background job of a shell) stays ignored */
+    int sigs[2] = { SIGINT, SIGTERM };
+    for (int k = 0; k < 2; k++) {
+        struct sigaction old;
+        if (sigaction(sigs[k], NULL, &old) == 0 && old.sa_handler == SIG_IGN)
+            continue;
+        signal(sigs[k], on_signal);
+    }
+}
 
 /* Print a usage error and the short usage to stderr; returns the exit code. */
 static int usage_error(const char *fmt, const char *what)
@@ -223,6 +345,8 @@ static int pmain(lua_State *L)
         return 1;
     }
 
+    open_interrupt(L);
+
     /* run(flags, kind, script, args, interp) */
     lua_getglobal(L, "require");
     lua_pushliteral(L, "twingate.main");
@@ -286,6 +410,9 @@ int main(int argc, char **argv)
         fprintf(stderr, PROGNAME ": %s\n", msg != NULL ? msg : "(no error message)");
         code = EXIT_SCRIPT;
     }
+    globalL = NULL;
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
     lua_close(L);
     curl_global_cleanup();
     /* Results that could not be written (disk full, closed pipe) are a failure. */

@@ -266,7 +266,9 @@ end
 --   outcome)` (once per item, when its outcome is final), `stop_on` (set of
 --   error kinds after which nothing more is sent; default DEFAULT_STOP_ON),
 --   `would_send` (array filled with `{ operation =, document =, variables = }`
---   in a dry run), `started` (per-item `ctx.started` for verify: function(item))
+--   in a dry run), `started` (per-item `ctx.started` for verify: function(item)),
+--   `interrupted` (function: truthy when the run was interrupted; checked
+--   before each request: the rest are then skipped, "not attempted: interrupted")
 -- @return array of outcomes parallel to items: `{ status = "applied"|"failed"|
 --   "unknown"|"planned"|"skipped", result = payload, error = err, verified =
 --   bool, sends = n, reason = text }`; and the number of requests sent
@@ -394,6 +396,18 @@ function M.apply(tg, items, opts)
   end
 
   while #queue > 0 do
+    if not stopped and opts.interrupted and opts.interrupted() then
+      -- SIGINT/SIGTERM: send nothing more; what was sent is settled already
+      for _, i in ipairs(queue) do
+        if state[i].maybe then
+          finish(i, { status = "unknown", reason = "an earlier send may have been applied; "
+            .. "not checked or resent: interrupted" })
+        else
+          finish(i, { status = "skipped", reason = "not attempted: interrupted" })
+        end
+      end
+      break
+    end
     if stopped then
       for _, i in ipairs(queue) do
         if state[i].maybe then

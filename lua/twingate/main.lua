@@ -120,6 +120,18 @@ local function result_code(r)
   return 0
 end
 
+-- The signal that interrupted the script, or nil: the error object raised
+-- for it ({ interrupted = true, signal = N }), or the pending signal of
+-- twingate.interrupt (the C side; absent on plain lua5.4).
+local function interrupted_signal(results, iface)
+  local e = not results[1] and type(results[2]) == "table" and results[2].err or nil
+  if type(e) == "table" and e.interrupted == true and math.type(e.signal) == "integer" then return e.signal end
+  iface = iface or package.loaded["twingate.interrupt"]
+  local sig = iface and iface.pending and iface.pending()
+  if math.type(sig) == "integer" then return sig end
+  return nil
+end
+
 --- Run a script as the process does and return the exit code.
 -- @param flags table of command-line flags (see twingate.config.resolve)
 -- @param kind "file", "code" (-e) or "stdin"
@@ -127,8 +139,12 @@ end
 -- @param args array of the script's arguments (become `arg[1..]` and `...`)
 -- @param interp optional array: argv before the script (become `arg[-n..-1]`)
 -- @param opts optional: `getenv` (default os.getenv), `stderr` (default
---   io.stderr), `exit` (the real os.exit; tests pass a fake). Sets
---   io.stdout to line buffering.
+--   io.stderr), `exit` (the real os.exit; tests pass a fake), `interrupt`
+--   (default package.loaded["twingate.interrupt"], set up by src/main.c:
+--   `pending()` -> signal number). Sets io.stdout to line buffering.
+--   An interrupted script (SIGINT/SIGTERM) exits 128 + the signal number
+--   (130, 143) with "interrupted (SIGINT)" on stderr, unless twingate.plan
+--   already said what was applied.
 -- @return integer exit code (0 done, 1 script failed, 2 usage/config, ... see
 --   errors.kinds)
 function M.run(flags, kind, script, args, interp, opts)
@@ -190,6 +206,20 @@ function M.run(flags, kind, script, args, interp, opts)
   local results = table.pack(xpcall(chunk, handler, table.unpack(args or {}, 1, #(args or {}))))
   os.exit, _G.arg = saved_exit, saved_arg
   io.stdout:flush()
+
+  -- SIGINT/SIGTERM (src/main.c): exit 128 + N, whatever the script made of
+  -- the error (a library pcall may have caught it); say so unless twingate.plan
+  -- already reported what was applied
+  local sig = interrupted_signal(results, opts.interrupt)
+  if sig then
+    local e = not results[1] and results[2].err or nil
+    if not (type(e) == "table" and e.interrupted and e.reported) then
+      local iface = opts.interrupt or package.loaded["twingate.interrupt"]
+      local name = iface and iface.signal_name and iface.signal_name(sig) or ("signal " .. sig)
+      say(stderr, "interrupted (" .. name .. ")")
+    end
+    return 128 + sig
+  end
 
   if results[1] then return result_code(results[2]) end
   local failure = results[2]

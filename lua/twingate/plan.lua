@@ -451,15 +451,37 @@ end
 --   (function(change, err, reason)) instead),
 --   `skip` (function(change) -> truthy reason to skip it),
 --   `stop_on` (set of error kinds that stop the run),
---   `stop_on_error` (stop at the first failure)
+--   `stop_on_error` (stop at the first failure),
+--   `interrupted` (function -> signal number or nil, polled before each
+--   change and request; default twingate.interrupt.pending: SIGINT/SIGTERM
+--   stop the run there, the rest is skipped "not attempted: interrupted" and
+--   `report.interrupted` is the signal number)
 -- @return report `{ applied, failed, unknown, skipped, planned, already, total,
 --   requests (write requests sent for ops), dry_run, failures = { { change =,
 --   error = } }, unknowns = { { change =, error =, reason = } }, results = {
 --   { change =, status = "applied"|"failed"|"unknown"|"skipped"|"planned",
 --   result =, error =, reason =, verified = } }, aborted = err or nil,
---   would_send = { { operation =, document =, variables = } } (dry run) }`
+--   would_send = { { operation =, document =, variables = } } (dry run),
+--   interrupted = signal number or nil }`
+local apply_changes
+
 function Plan:apply(opts)
   opts = opts or {}
+  -- SIGINT/SIGTERM (src/main.c): while applying, a signal does not raise in
+  -- the middle of a request's bookkeeping; it is polled between changes and
+  -- requests, and the rest is not attempted
+  local iface = package.loaded["twingate.interrupt"]
+  local poll = opts.interrupted
+  if poll == nil and type(iface) == "table" then poll = iface.pending end
+  local prev
+  if type(iface) == "table" and iface.defer then prev = iface.defer(true) end
+  local ok, report = pcall(apply_changes, self, opts, poll)
+  if type(iface) == "table" and iface.defer then iface.defer(prev) end
+  if not ok then error(report, 0) end
+  return report
+end
+
+apply_changes = function(self, opts, poll)
   local client = opts.client
   -- a client in dry run never sends, so opts.dry_run = false cannot turn it off
   local dry = (client and client.dry_run) or opts.dry_run
@@ -498,6 +520,16 @@ function Plan:apply(opts)
     results = {}, would_send = {},
   }
   local stopped
+
+  -- true once interrupted (report.interrupted = the signal number)
+  local function interrupted()
+    if report.interrupted then return true end
+    local sig = poll and poll()
+    if not sig then return false end
+    report.interrupted = math.tointeger(sig) or 2
+    if not stopped then stopped = "not attempted: interrupted" end
+    return true
+  end
 
   local function record(i, r)
     local change = r.change
@@ -548,6 +580,7 @@ function Plan:apply(opts)
       batch_size = opts.batch_size,
       stop_on = opts.stop_on_error and setmetatable({}, { __index = function() return true end }) or stop_on,
       started = function(it) return it.started end,
+      interrupted = interrupted,
       on_send = function(chunk)
         if not j then return end
         for _, it in ipairs(chunk) do
@@ -569,6 +602,7 @@ function Plan:apply(opts)
     local jstate = j and j:state(change.key)
     local jentry = j and j.entries[change.key]
     local first_sent = jentry and select(2, j:sent_at(change.key)) or (jentry and jentry.time)
+    if not dry and not stopped then interrupted() end
     local reason = not stopped and opts.skip and opts.skip(change)
     if not change.op or not client then flush() end
     if stopped then
@@ -696,12 +730,14 @@ end
 
 --- The exit code for an apply report: 0 all done (or dry run, or nothing to
 -- do), 3 some changes failed or have an unknown outcome, 6 none was done
--- (every attempted change definitely failed), or the error kind's code when
+-- (every attempted change definitely failed), 128 + N when interrupted by
+-- signal N (130 SIGINT, 143 SIGTERM), or the error kind's code when
 -- the run stopped on an auth/config error before anything was done, or on
 -- the API becoming unreachable (transport, rate_limited: 5) at any point.
 -- @param report from `apply`
 -- @return integer
 function M.exit_code(report)
+  if report.interrupted then return 128 + report.interrupted end
   if report.dry_run then return M.exit.ok end
   local unknown = report.unknown or 0
   local bad_n = report.failed + unknown
@@ -816,6 +852,10 @@ end
 --   resuming `timeout`, `now`, `sleep` (see `apply`; `timeout` defaults to
 --   the client's request timeout, `--timeout`)
 -- @return exit code (see M.exit_code; 1 when declined at the prompt), report
+-- @raise `{ interrupted = true, signal = N, reported = true, report = }` after
+--   SIGINT/SIGTERM stopped the apply (see `apply`), once the summary and
+--   "interrupted: N of M changes applied; resume with --resume FILE" (on
+--   `opts.stderr`, default io.stderr) are written: the process exits 128 + N
 -- @raise invalid_argument for a journal that holds an unfinished run (a
 --   finished one is moved to FILE.prev), is malformed or belongs to another
 --   plan (nothing is sent or printed then)
@@ -853,7 +893,8 @@ function Plan:run(tg, opts)
     end
   end
   local report = self:apply{ client = tg, dry_run = dry, batch_size = opts.batch_size, journal = j,
-    on_result = opts.on_result, timeout = opts.timeout, now = opts.now, sleep = opts.sleep }
+    on_result = opts.on_result, timeout = opts.timeout, now = opts.now, sleep = opts.sleep,
+    interrupted = opts.interrupted }
   if j then
     -- journal keys in flight that this plan no longer holds: already applied
     -- (a recomputed plan no longer needs them) or not wanted any more
@@ -873,6 +914,26 @@ function Plan:run(tg, opts)
       out:write(string.format("%d change%s in flight in the journal no longer needed (already applied).\n",
         report.settled, report.settled == 1 and "" or "s"))
     end
+  end
+  if report.interrupted then
+    out:flush()
+    local done = report.applied + (report.already or 0)
+    local path = j and j.path
+    local how = path and ("resume with --resume " .. path)
+      or "run it again to apply the rest (with --journal FILE an interrupted run can be resumed with --resume FILE)"
+    local err_out = opts.stderr or io.stderr
+    err_out:write(string.format("twingate-lua: interrupted: %d of %d change%s applied; %s\n",
+      done, report.total, report.total == 1 and "" or "s", how))
+    err_out:flush()
+    -- stop the script here: main exits 128 + N and does not repeat the message
+    local iface = package.loaded["twingate.interrupt"]
+    local e = type(iface) == "table" and iface.error and iface.error(report.interrupted)
+      or setmetatable({ interrupted = true, signal = report.interrupted,
+        message = "interrupted (signal " .. report.interrupted .. ")" },
+        { __tostring = function(x) return x.message end })
+    e.reported = true
+    e.report = report
+    error(e, 0)
   end
   return M.exit_code(report), report
 end

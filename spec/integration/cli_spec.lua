@@ -441,3 +441,26 @@ describe("twingate-lua #integration", function()
     end)
   end)
 end)
+
+describe("twingate-lua signals #integration", function()
+  it("stops a busy script on SIGINT/SIGTERM with a message and exit 130/143", function()
+    for _, case in ipairs{ { "INT", 130, "SIGINT" }, { "TERM", 143, "SIGTERM" } } do
+      local err, codefile, pidfile = os.tmpname(), os.tmpname(), os.tmpname()
+      os.execute("(env --default-signal=INT " .. quote(BIN) .. " -e 'io.stdout:write(\"started\\n\") while true do end'"
+        .. " </dev/null >/dev/null 2>" .. err .. " & echo $! > " .. pidfile .. "; wait $!; echo $? > " .. codefile .. ") &")
+      os.execute("sleep 0.5")
+      local pid = assert(tonumber((slurp(pidfile):match("%d+"))))
+      os.execute("kill -" .. case[1] .. " " .. pid)
+      local code
+      for _ = 1, 100 do
+        code = tonumber((slurp(codefile):match("%d+")))
+        if code then break end
+        os.execute("sleep 0.05")
+      end
+      local text = slurp(err)
+      for _, x in ipairs{ err, codefile, pidfile } do os.remove(x) end
+      assert.are.equal(case[2], code, text)
+      assert.are.equal("twingate-lua: interrupted (" .. case[3] .. ")\n", text)
+    end
+  end)
+end)

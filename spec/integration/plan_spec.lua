@@ -218,3 +218,86 @@ describe("output order in one log file #integration", function()
     assert.is_true(plan_at < done_at, text)
   end)
 end)
+
+describe("interrupted run #integration", function()
+  local s5
+  setup(function() s5 = sim.start{ rate_limit = "off" } end)
+  teardown(function() if s5 then s5:stop() end end)
+
+  local function slurp(path)
+    local f = io.open(path, "rb")
+    if not f then return "" end
+    local t = f:read("a")
+    f:close()
+    return t
+  end
+
+  local function members(name)
+    local st = s5:state().tables
+    for _, g in ipairs(st.groups) do
+      if g.name == name then return #(g.userIds or {}) end
+    end
+  end
+
+  for _, case in ipairs{ { "INT", 130, "SIGINT" }, { "TERM", 143, "SIGTERM" } } do
+    local signame, want_code = case[1], case[2]
+    it("stops after the request in flight on SIG" .. signame .. ", says what was applied, exits "
+      .. want_code .. ", and --resume finishes with no duplicates", function()
+      local users, rows = {}, { "group,email" }
+      for i = 1, 4 do
+        users[i] = { email = "u" .. i .. "@example.com" }
+        rows[#rows + 1] = "G" .. i .. ",u" .. i .. "@example.com"
+      end
+      s5:load{ users = users, groups = { { name = "G1" }, { name = "G2" }, { name = "G3" }, { name = "G4" } } }
+      s5:reset()
+      s5:clear_faults()
+      local csv, journal, out, err, codefile = os.tmpname(), os.tmpname(), os.tmpname(), os.tmpname(), os.tmpname()
+      os.remove(journal)
+      local f = assert(io.open(csv, "w"))
+      f:write(table.concat(rows, "\n"), "\n")
+      f:close()
+      -- the first write is fast, the second takes 2 s: the signal comes while it is in flight
+      s5:fault{ match = "mutation", delayMs = 1, count = 1 }
+      s5:fault{ match = "mutation", delayMs = 2000, count = 1 }
+      -- --default-signal: a background job of sh starts with SIGINT ignored (kept ignored by the program)
+      local base = { "env", "--default-signal=INT", "-u TWINGATE_NETWORK", "-u TWINGATE_DRY_RUN",
+        "TWINGATE_ENDPOINT=" .. quote(s5.url), "TWINGATE_API_TOKEN=" .. quote(s5.token), "TWINGATE_RATE_LIMIT=off", quote(BIN),
+        quote("scripts/sync-group-members.lua"), quote(csv), "--batch-size", "1" }
+      local cmd = table.concat(base, " ") .. " --journal " .. quote(journal)
+      local pidfile = os.tmpname()
+      os.execute("(" .. cmd .. " </dev/null >" .. quote(out) .. " 2>" .. quote(err) .. " & echo $! > " .. quote(pidfile)
+        .. "; wait $!; echo $? > " .. quote(codefile) .. ") &")
+      local sending = 0
+      for _ = 1, 200 do
+        sending = select(2, slurp(journal):gsub('"state":"sending"', ""))
+        if sending >= 2 then break end
+        os.execute("sleep 0.05")
+      end
+      assert.are.equal(2, sending, slurp(err))
+      local pid = assert(tonumber((slurp(pidfile):match("%d+"))))
+      os.execute("kill -" .. signame .. " " .. pid)
+      local code
+      for _ = 1, 200 do
+        code = tonumber((slurp(codefile):match("%d+")))
+        if code then break end
+        os.execute("sleep 0.05")
+      end
+      local stdout, stderr = slurp(out), slurp(err)
+      assert.are.equal(want_code, code, stdout .. stderr)
+      assert.matches("interrupted: 2 of 4 changes applied; resume with --resume " .. journal, stderr, 1, true)
+      assert.matches("\n$", stdout)                       -- not cut mid-line
+      assert.matches("Applied 2 of 4", stdout, 1, true)
+      assert.are.equal(1, members("G2"))                   -- the request in flight completed
+      assert.are.equal(0, members("G3"))
+      local p = assert(io.popen(table.concat(base, " ") .. " --resume " .. quote(journal) .. " </dev/null 2>&1"))
+      local again = p:read("a")
+      local _, _, rcode = p:close()
+      assert.are.equal(0, rcode, again)
+      for i = 1, 4 do assert.are.equal(1, members("G" .. i), again) end
+      local writes = 0
+      for _, r in ipairs(s5:requests()) do if r.type == "mutation" then writes = writes + 1 end end
+      assert.are.equal(4, writes)                          -- each group once: no duplicate
+      for _, x in ipairs{ csv, journal, out, err, codefile, pidfile } do os.remove(x) end
+    end)
+  end
+end)
