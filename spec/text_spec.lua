@@ -106,6 +106,21 @@ describe("twingate.text", function()
     end)
   end)
 
+  describe("quote()", function()
+    it("quotes on one line, escaping controls, invisible and bidi characters and invalid bytes", function()
+      assert.are.equal('"Ops"', text.quote("Ops"))
+      assert.are.equal('"a\\"b\\\\c\\n\\t\\x01"', text.quote('a"b\\c\n\t\1'))
+      assert.are.equal('"Ünal ✨"', text.quote("Ünal ✨"))
+      assert.are.equal('"a\\u{200B}b\\u{0085}\\u{202E}\\u{00A0}\\xFF"',
+        text.quote("a\u{200B}b\u{85}\u{202E}\u{A0}\xff"))
+      assert.are.equal('"12"', text.quote(12))
+    end)
+
+    it("is plan.quote", function()
+      assert.are.equal(text.quote, require("twingate.plan").quote)
+    end)
+  end)
+
   describe("is_clean()", function()
     it("is true for clean text and false otherwise", function()
       assert.is_true(text.is_clean("ann@example.com"))

@@ -25,6 +25,7 @@ local batch = require "twingate.batch"
 local errors = require "twingate.errors"
 local journal_mod = require "twingate.journal"
 local log = require "twingate.log"
+local text = require "twingate.text"
 
 local M = {}
 
@@ -41,59 +42,12 @@ local RESET = "\27[0m"
 -- Unambiguous value printing
 ---------------------------------------------------------------------------
 
--- Code points that render as nothing, as a space, or reorder text: shown as
--- \u{XXXX} so two names that look alike never print alike.
-local function invisible(cp)
-  return (cp >= 0x80 and cp <= 0xA0) or cp == 0xAD or cp == 0x34F or cp == 0x61C
-    or cp == 0x115F or cp == 0x1160 or cp == 0x17B4 or cp == 0x17B5 or cp == 0x180E
-    or (cp >= 0x2000 and cp <= 0x200F) or (cp >= 0x2028 and cp <= 0x202F)
-    or (cp >= 0x205F and cp <= 0x206F) or cp == 0x3000 or cp == 0x3164
-    or cp == 0xFEFF or cp == 0xFFA0 or (cp >= 0xFFF9 and cp <= 0xFFFB)
-    or (cp >= 0xE0000 and cp <= 0xE007F)
-end
-
-local ASCII_ESCAPES = { [10] = "\\n", [13] = "\\r", [9] = "\\t", [34] = '\\"', [92] = "\\\\" }
-
---- Quote a string so that it prints on one line and unambiguously: double
--- quotes around it, `\"` and `\\`, control characters as `\n`, `\r`, `\t`
--- or `\xHH`, invalid UTF-8 bytes as `\xHH`, and invisible or
--- direction-changing characters as `\u{XXXX}`. Other Unicode is kept.
+--- Quote a string so that it prints on one line and unambiguously (see
+-- twingate.text.quote, which this is: one quoting function and one list of
+-- invisible characters for every message).
 -- @param s string (other values are converted with tostring)
 -- @return string
-function M.quote(s)
-  s = tostring(s)
-  if not s:find('[%z\1-\31"\\\127-\255]') then return '"' .. s .. '"' end
-  local out, n, i, len = {}, 0, 1, #s
-  while i <= len do
-    local b = s:byte(i)
-    local piece, step
-    if b < 0x80 then
-      if ASCII_ESCAPES[b] then
-        piece = ASCII_ESCAPES[b]
-      elseif b < 32 or b == 127 then
-        piece = string.format("\\x%02X", b)
-      else
-        piece = string.char(b)
-      end
-      step = 1
-    else
-      local size = (b >= 0xF0 and 4) or (b >= 0xE0 and 3) or (b >= 0xC2 and 2) or 0
-      local seq = size > 0 and s:sub(i, i + size - 1) or ""
-      if #seq == size and size > 0 and utf8.len(seq) == 1 then
-        local cp = utf8.codepoint(seq)
-        piece = invisible(cp) and string.format("\\u{%04X}", cp) or seq
-        step = size
-      else
-        piece = string.format("\\x%02X", b)
-        step = 1
-      end
-    end
-    n = n + 1
-    out[n] = piece
-    i = i + step
-  end
-  return '"' .. table.concat(out) .. '"'
-end
+M.quote = text.quote
 
 -- A scalar value for a before/after line.
 local function show_value(v)

@@ -205,6 +205,50 @@ function M.problem(s)
   return nil
 end
 
+local ASCII_ESCAPES = { [10] = "\\n", [13] = "\\r", [9] = "\\t", [34] = '\\"', [92] = "\\\\" }
+
+--- Quote a string so that it prints on one line and unambiguously: double
+-- quotes around it, `\"` and `\\`, ASCII control characters as `\n`, `\r`,
+-- `\t` or `\xHH`, invalid UTF-8 bytes as `\xHH`, and every other character
+-- `problem` objects to (C1 controls, invisible or space-like, bidi) as
+-- `\u{XXXX}`. Other Unicode is kept. (twingate.plan.quote is this function.)
+-- @param s string (other values are converted with tostring)
+-- @return string
+function M.quote(s)
+  s = tostring(s)
+  if not s:find('[%z\1-\31"\\\127-\255]') then return '"' .. s .. '"' end
+  local out, n, i, len = {}, 0, 1, #s
+  while i <= len do
+    local b = s:byte(i)
+    local piece, step
+    if b < 0x80 then
+      if ASCII_ESCAPES[b] then
+        piece = ASCII_ESCAPES[b]
+      elseif b < 32 or b == 127 then
+        piece = string.format("\\x%02X", b)
+      else
+        piece = string.char(b)
+      end
+      step = 1
+    else
+      local size = seq_size(b)
+      local cp = size > 1 and decode(s:sub(i, i + size - 1))
+      if cp then
+        local hidden = cp < 0xA0 or bidi(cp) or invisible(cp)
+        piece = hidden and string.format("\\u{%04X}", cp) or s:sub(i, i + size - 1)
+        step = size
+      else
+        piece = string.format("\\x%02X", b)
+        step = 1
+      end
+    end
+    n = n + 1
+    out[n] = piece
+    i = i + step
+  end
+  return '"' .. table.concat(out) .. '"'
+end
+
 --- Whether s holds only valid UTF-8 without control, invisible or
 -- direction-changing characters (see `problem`).
 -- @param s string
