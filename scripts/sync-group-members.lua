@@ -114,20 +114,6 @@ end
 
 local quote = planning.quote
 
--- reader:require_columns, with every name quoted on one line
-local function require_columns(reader, names)
-  local missing = {}
-  for _, n in ipairs(names) do
-    if not reader.index[n] then missing[#missing + 1] = quote(n) end
-  end
-  if #missing == 0 then return end
-  local present = {}
-  for i, h in ipairs(reader.headers or {}) do present[i] = quote(h) end
-  errors.raise("invalid_argument", string.format("%s:%d:1: missing column%s %s; the header has %s",
-    path, reader.header_line or 1, #missing == 1 and "" or "s", table.concat(missing, ", "),
-    table.concat(present, ", ")))
-end
-
 ---------------------------------------------------------------------------
 -- 1. Read and check the whole file before touching the network.
 ---------------------------------------------------------------------------
@@ -138,7 +124,6 @@ local rows_for = {}      -- lower email -> { group name -> line } (for skip repo
 local rows, duplicates = 0, 0
 do
   local reader = csv.open(path, { delimiter = delimiter, header = true, name = path })
-  if type(reader.index) == "table" then require_columns(reader, { group_col, email_col }) end
   reader:require_columns { group_col, email_col }
   local bad = {}
   for row, line in reader:rows() do

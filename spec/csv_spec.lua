@@ -249,10 +249,27 @@ describe("twingate.csv", function()
       local path = FIX .. "other_headers.csv"
       local r = csv.open(path)
       local err = csv_error(function() r:require_columns{ "group", "e-mail" } end)
-      assert.are.same({ "group", "e-mail" }, err.missing)
+      -- "e-mail" matches "E-Mail" (case-insensitive); "group" is missing
+      assert.are.same({ "group" }, err.missing)
       assert.are.same({ "Group Name", "E-Mail" }, err.present)
-      assert.are.equal(path .. ':1:1: missing columns "group", "e-mail"; the header has '
-        .. '"Group Name", "E-Mail" (did you mean "E-Mail" for "e-mail"?)', err.message)
+      assert.are.equal(path .. ':1:1: missing column "group"; the header has "Group Name", "E-Mail"', err.message)
+    end)
+
+    it("matches a unique header ignoring case and surrounding spaces, under the name asked for", function()
+      local r = csv.reader("Group, EMAIL \nOps,a@x.com\n", { name = "x.csv" })
+      assert.are.equal(r, r:require_columns{ "group", "email" })
+      local row = r:read()
+      assert.are.equal("Ops", row.group)
+      assert.are.equal("a@x.com", row.email)
+      assert.are.equal("Ops", row.Group)
+    end)
+
+    it("refuses a name that two headers match, and quotes names on one line", function()
+      local r = csv.reader('Email,EMAIL,"x\ny"\n1,2,3\n', { name = "x.csv" })
+      local err = csv_error(function() r:require_columns{ "email", "group" } end)
+      assert.are.equal('x.csv:1:1: missing column "group"; ambiguous column "email" matches "Email", "EMAIL" '
+        .. '(names are matched ignoring case and surrounding spaces); the header has "Email", "EMAIL", "x\\ny"',
+        err.message)
     end)
   end)
 

@@ -14,6 +14,7 @@
 -- the fields `file`, `line` and `column` (1-based; the column counts UTF-8
 -- characters of the physical line).
 local errors = require "twingate.errors"
+local text = require "twingate.text"
 
 local byte, sub, find, concat = string.byte, string.sub, string.find, table.concat
 local utf8_len = utf8.len
@@ -494,6 +495,10 @@ function Reader:read()
     end
     local headers = self.headers
     for i = 1, nf do fields[headers[i]] = fields[i] end
+    local aliases = self.aliases
+    if aliases then
+      for k = 1, #aliases do fields[aliases[k].name] = fields[aliases[k].column] end
+    end
   end
   return fields, line
 end
@@ -506,37 +511,62 @@ function Reader:rows()
   end
 end
 
---- Check that the header has every named column.
+-- A column name as compared by require_columns: without surrounding white
+-- space, lower-cased (Unicode, as twingate.text.lower).
+local function column_key(name)
+  return text.lower((name:gsub("^%s+", ""):gsub("%s+$", "")))
+end
+
+--- Check that the header has every named column. A name the header lacks
+-- exactly is matched case-insensitively and ignoring surrounding spaces
+-- (`Group`, ` EMAIL ` for `group`, `email`, as spreadsheets write them)
+-- when exactly one header matches it; rows then carry the value under the
+-- name asked for too (`row.group`), and `reader.index[name]` is set.
 -- @param names array of column names
 -- @return the reader
--- @raise invalid_argument naming the missing columns and the ones present
+-- @raise invalid_argument naming the missing columns and the ones present,
+--   or a name that several headers match
 function Reader:require_columns(names)
   if not self.has_header then
     errors.raise("invalid_argument", self.name .. ": require_columns needs a header row",
       { file = self.name }, 2)
   end
-  local missing = {}
-  for _, n in ipairs(names) do
-    if not self.index[n] then missing[#missing + 1] = n end
-  end
-  if #missing == 0 then return self end
   local function list(t)
     local out = {}
-    for i, v in ipairs(t) do out[i] = string.format("%q", v) end
+    for i, v in ipairs(t) do out[i] = text.quote(v) end
     return concat(out, ", ")
   end
-  local hints = {}
-  for _, m in ipairs(missing) do
-    for _, h in ipairs(self.headers) do
-      if h:lower():gsub("^%s+", ""):gsub("%s+$", "") == m:lower() then
-        hints[#hints + 1] = string.format("%q for %q?", h, m)
+  local missing, ambiguous = {}, {}
+  for _, n in ipairs(names) do
+    if not self.index[n] then
+      local key, found = column_key(n), {}
+      for i, h in ipairs(self.headers) do
+        if column_key(h) == key then found[#found + 1] = i end
+      end
+      if #found == 1 then
+        self.index[n] = found[1]
+        self.aliases = self.aliases or {}
+        self.aliases[#self.aliases + 1] = { name = n, column = found[1] }
+      elseif #found > 1 then
+        local hs = {}
+        for k, i in ipairs(found) do hs[k] = self.headers[i] end
+        ambiguous[#ambiguous + 1] = text.quote(n) .. " matches " .. list(hs)
+      else
+        missing[#missing + 1] = n
       end
     end
   end
-  local msg = string.format("%s:%d:1: missing column%s %s; the header has %s",
-    self.name, self.header_line or 1, #missing == 1 and "" or "s",
-    list(missing), list(self.headers))
-  if #hints > 0 then msg = msg .. " (did you mean " .. concat(hints, ", ") .. ")" end
+  if #missing == 0 and #ambiguous == 0 then return self end
+  local parts = {}
+  if #missing > 0 then
+    parts[#parts + 1] = string.format("missing column%s %s", #missing == 1 and "" or "s", list(missing))
+  end
+  if #ambiguous > 0 then
+    parts[#parts + 1] = "ambiguous column" .. (#ambiguous == 1 and " " or "s ") .. concat(ambiguous, ", ")
+      .. " (names are matched ignoring case and surrounding spaces)"
+  end
+  local msg = string.format("%s:%d:1: %s; the header has %s", self.name, self.header_line or 1,
+    concat(parts, "; "), list(self.headers))
   errors.raise("invalid_argument", msg, {
     file = self.name, line = self.header_line or 1, column = 1,
     missing = missing, present = self.headers,

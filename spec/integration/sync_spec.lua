@@ -541,6 +541,13 @@ describe("scripts/sync-group-members.lua #integration", function()
       assert.matches(path .. ':1:1: missing column "group"; the header has "gr\\noup", "email"', err, 1, true)
     end)
 
+    it("accepts a Group,Email header (column names match ignoring case and surrounding spaces)", function()
+      s:load{ users = { { email = "ann@example.com" } }, groups = { { name = "Eng", members = {} } } }
+      local code, out, err = sync('Group, EMAIL \r\nEng,ann@example.com\r\n')
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({ "ann@example.com" }, (memberships()).Eng)
+    end)
+
     it("quotes names and emails in skip lines, the summary and the log", function()
       s:load{ users = { { email = "ann@example.com" } },
         groups = { { name = "Eng\u{200B}", members = {} }, { name = "a\nb", members = {} } } }
