@@ -236,10 +236,23 @@ function Plan:is_destructive()
   return t.delete > 0 or t.removed > 0
 end
 
-local function totals_line(t)
-  return string.format("%d to create, %d to update, %d to delete; %d added, %d removed, %d field%s changed",
-    t.create, t.update, t.delete, t.added, t.removed, t.changed_fields,
-    t.changed_fields == 1 and "" or "s")
+-- "1 to create, 2 to update; 3 added" (zero counts left out; "nothing"
+-- when every count is zero). `past`: "1 created, 2 updated; ...".
+local function totals_line(t, past)
+  local function part(list)
+    local out = {}
+    for _, x in ipairs(list) do
+      if x[1] > 0 then out[#out + 1] = x[1] .. " " .. x[2] end
+    end
+    return table.concat(out, ", ")
+  end
+  local objects = part{ { t.create, past and "created" or "to create" }, { t.update, past and "updated" or "to update" },
+    { t.delete, past and "deleted" or "to delete" } }
+  local items = part{ { t.added, "added" }, { t.removed, "removed" },
+    { t.changed_fields, t.changed_fields == 1 and "field changed" or "fields changed" } }
+  if objects ~= "" and items ~= "" then return objects .. "; " .. items end
+  if objects ~= "" or items ~= "" then return objects .. items end
+  return "nothing"
 end
 
 -- The header line of a change: "~ update group "Eng" (id "R3J...")".
@@ -646,11 +659,12 @@ function Plan:summary(report)
       if r.status == "applied" then done[#done + 1] = r.change end
     end
     local t = totals_of(done)
-    lines[1] = string.format("Applied %d of %d change%s (%d created, %d updated, %d deleted; "
-      .. "%d added, %d removed, %d field%s changed); %d failed, %d skipped.",
-      report.applied, report.total, report.total == 1 and "" or "s",
-      t.create, t.update, t.delete, t.added, t.removed, t.changed_fields,
-      t.changed_fields == 1 and "" or "s", report.failed, report.skipped)
+    local tail = {}
+    if report.failed > 0 then tail[#tail + 1] = report.failed .. " failed" end
+    if report.skipped > 0 then tail[#tail + 1] = report.skipped .. " skipped" end
+    lines[1] = string.format("Applied %d of %d change%s (%s)%s.",
+      report.applied, report.total, report.total == 1 and "" or "s", totals_line(t, true),
+      #tail > 0 and ("; " .. table.concat(tail, ", ")) or "")
     if (report.already or 0) > 0 then
       lines[#lines + 1] = string.format("%d change%s already done by an earlier run (journal).",
         report.already, report.already == 1 and "" or "s")
