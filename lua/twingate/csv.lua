@@ -376,7 +376,7 @@ local function read_header(self)
     if index[name] then
       local l, c = locate(self, self.starts[i])
       fail_at(self, l, c, string.format(
-        "duplicate column name %q in the header (columns %d and %d)", name, index[name], i))
+        "duplicate column name %s in the header (columns %d and %d)", text.quote(name), index[name], i))
     end
     index[name] = i
   end
@@ -431,7 +431,7 @@ function M.reader(source, opts)
   local d = opts.delimiter or ","
   if d ~= "auto" and not DELIMITERS[d] then
     errors.raise("invalid_argument",
-      string.format("csv: delimiter must be \",\", \";\", \"\\t\" or \"auto\", got %q", tostring(d)),
+      string.format("csv: delimiter must be \",\", \";\", \"\\t\" or \"auto\", got %s", text.quote(d)),
       nil, 2)
   end
   -- byte order mark
@@ -573,6 +573,29 @@ function Reader:require_columns(names)
   }, 2)
 end
 
+--- Look for an optional column: the name exactly, else (like
+-- `require_columns`) the one header matching it ignoring case and
+-- surrounding spaces (`Action` for `action`); rows then carry its value
+-- under the name asked for too, and `reader.index[name]` is set.
+-- @param name column name
+-- @return true when the header has the column, false when it does not
+-- @raise invalid_argument when several headers match the name
+function Reader:optional_column(name)
+  if not self.has_header then
+    errors.raise("invalid_argument", self.name .. ": optional_column needs a header row",
+      { file = self.name }, 2)
+  end
+  if self.index[name] then return true end
+  local key, n = column_key(name), 0
+  for _, h in ipairs(self.headers) do
+    if column_key(h) == key then n = n + 1 end
+  end
+  if n == 0 then return false end
+  -- one match: aliased; several: the ambiguous-column error
+  self:require_columns { name }
+  return true
+end
+
 --- Close the underlying file if the reader opened it (idempotent).
 function Reader:close()
   if self.closer then
@@ -617,7 +640,7 @@ local function writer_config(opts)
   local d = opts.delimiter or ","
   if not DELIMITERS[d] then
     errors.raise("invalid_argument",
-      string.format("csv: writer delimiter must be \",\", \";\" or \"\\t\", got %q", tostring(d)),
+      string.format("csv: writer delimiter must be \",\", \";\" or \"\\t\", got %s", text.quote(d)),
       nil, 3)
   end
   local eol = opts.line_ending or (opts.crlf and "\r\n") or "\n"
