@@ -25,10 +25,11 @@
 -- device reports (the file's spelling when no device has it yet).
 --
 -- What it does:
---   1. Reads and checks the whole file first: an empty or invalid serial (control
---      characters, over 256 bytes), an unknown action, or a serial asked to be
---      both trusted and untrusted stops the job with FILE:LINE; nothing is changed.
---      Duplicate rows are merged.
+--   1. Reads and checks the whole file first: an empty or invalid serial (control,
+--      invisible or direction-changing characters, invalid UTF-8, over 256 bytes),
+--      an unknown action, or a serial asked to be both trusted and untrusted stops
+--      the job with FILE:LINE; nothing is changed. Duplicate rows are merged.
+--      Column names match the header ignoring case and surrounding spaces.
 --   2. Reads every device and every registered serial number.
 --   3. Plans: "trust" rows register the serials not registered yet (one
 --      serialNumbersCreate per 100 serials) and trust the matching devices that
@@ -37,8 +38,13 @@
 --      left alone, so a second run changes nothing.
 --   4. Prints the plan, then applies it in batched write requests (--batch-size
 --      changes per request). Untrusting asks first in an interactive run (unless
---      --yes). Serials with no matching device are reported (trusted serials are
---      still registered, so devices enrolled later match them).
+--      --yes).
+--   5. Prints one summary: serials registered, devices trusted and untrusted
+--      (what would be, in a dry run), failed changes, changes with an unknown
+--      outcome, what a resumed journal showed as done, where a run that stopped
+--      early left off, and the serials with no matching device (trusted serials
+--      are still registered, so devices enrolled later match them). A run with
+--      nothing to do says "No changes." once.
 --
 -- Options:
 --   --serial-column NAME  the column with the serial number (default: serial)
@@ -70,6 +76,7 @@ local batch = require "twingate.batch"
 local errors = require "twingate.errors"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
+local text = require "twingate.text"
 
 local opts, run_opts = planning.parse_args(arg, {
   positional = { "SERIALS.csv" },
@@ -89,6 +96,7 @@ if not delimiter then
   errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. opts.delimiter .. ")")
 end
 local default_action = opts.untrust and "untrust" or "trust"
+local quote = text.quote
 
 -- Leading/trailing white space: ASCII, NBSP, U+1680, U+2000..U+200B, U+2028/9,
 -- U+202F, U+205F, U+3000, U+FEFF.
@@ -123,22 +131,24 @@ local rows, duplicates = 0, 0
 do
   local reader = twingate.csv.open(path, { delimiter = delimiter, header = true, name = path })
   reader:require_columns { serial_col }
-  local has_action = reader.index and reader.index[action_col] ~= nil
+  -- the optional action column matches its header ignoring case and spaces, as required ones do
+  local has_action = reader:optional_column(action_col)
   local bad = {}
   for row, line in reader:rows() do
     rows = rows + 1
     local serial = trim(row[serial_col] or "")
-    local action = has_action and trim(row[action_col] or ""):lower() or ""
+    local action = has_action and text.lower(trim(row[action_col] or "")) or ""
     if action == "" then action = default_action end
+    local problem = serial ~= "" and text.problem(serial)
     if serial == "" then
-      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, serial_col)
-    elseif serial:find("[%z\1-\31\127]") then
-      bad[#bad + 1] = string.format("%s:%d: serial %s has control characters", path, line, planning.quote(serial))
+      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, quote(serial_col))
+    elseif problem then
+      bad[#bad + 1] = string.format("%s:%d: serial %s: %s", path, line, quote(serial), problem)
     elseif #serial > 256 then
       bad[#bad + 1] = string.format("%s:%d: serial is longer than 256 bytes", path, line)
     elseif action ~= "trust" and action ~= "untrust" then
       bad[#bad + 1] = string.format("%s:%d: %s must be \"trust\" or \"untrust\", got %s", path, line,
-        action_col, planning.quote(action))
+        quote(action_col), quote(action))
     else
       local key = key_of(serial)
       local seen = wanted[key]
@@ -147,7 +157,7 @@ do
         order[#order + 1] = key
       elseif seen.action ~= action then
         bad[#bad + 1] = string.format("%s:%d: serial %s is to %s here but to %s on line %d", path, line,
-          planning.quote(serial), action, seen.action, seen.line)
+          quote(serial), action, seen.action, seen.line)
       else
         duplicates = duplicates + 1
       end
@@ -257,7 +267,7 @@ for _, c in ipairs(device_changes) do
   local d = c.device
   local owner = type(d.user) == "table" and d.user.email or nil
   local label = string.format("%s [%s]%s", d.name or "(unnamed)", d.serialNumber,
-    owner and (" of " .. owner) or "")
+    owner and (" of " .. quote(owner)) or "")
   plan:add {
     kind = "device", action = "update", name = label, id = d.id, key = "device " .. d.id,
     changes = { { field = "isTrusted", before = d.isTrusted, after = c.want } },
@@ -274,13 +284,65 @@ local dry_run = tg.dry_run
 run_opts.dry_run = dry_run
 run_opts.on_result = function(change, ok, res)
   if ok then
-    log.info(string.format("%s %s: done", change.kind, planning.quote(change.name)))
+    log.info(string.format("%s %s: done", change.kind, quote(change.name)))
   else
-    log.error(string.format("%s %s failed: %s", change.kind, planning.quote(change.name), tostring(res)))
+    log.error(string.format("%s %s failed: %s", change.kind, quote(change.name), tostring(res)))
   end
 end
-local code, report = plan:run(tg, run_opts)
+-- One line of an error or reason: line breaks and control characters escaped.
+local function one_line(e)
+  local s = tostring(e):gsub("[\r\n]+", " ")
+  return (s:gsub("[%z\1-\31\127]", function(c) return string.format("\\x%02X", c:byte()) end))
+end
 
+-- What the plan's report adds to the summary: write requests, failures,
+-- unknown outcomes, what the journal showed as done on a resume, and where
+-- a run that stopped early left off.
+local function outcome_lines(report, out)
+  local function title(c) return string.format("%s %s %s", c.action, c.kind, quote(c.name)) end
+  if report.dry_run then
+    local n = #(report.would_send or {})
+    if n > 0 then out[#out + 1] = string.format("  write requests it would send: %d", n) end
+  elseif (report.requests or 0) > 0 then
+    out[#out + 1] = string.format("  write requests: %d", report.requests)
+  end
+  if #report.failures > 0 then
+    out[#out + 1] = string.format("  failed: %d", #report.failures)
+    for _, f in ipairs(report.failures) do
+      out[#out + 1] = string.format("    %s: %s", title(f.change), one_line(f.error))
+    end
+  end
+  if #(report.unknowns or {}) > 0 then
+    out[#out + 1] = string.format("  unknown outcome (may have been applied; check): %d", #report.unknowns)
+    for _, u in ipairs(report.unknowns) do
+      out[#out + 1] = string.format("    %s: %s", title(u.change), one_line(u.reason or u.error))
+    end
+  end
+  if (report.already or 0) > 0 then
+    out[#out + 1] = string.format("  already done by an earlier run (journal): %d", report.already)
+  end
+  if (report.settled or 0) > 0 then
+    out[#out + 1] = string.format("  in flight in the journal and no longer needed (already applied): %d",
+      report.settled)
+  end
+  if report.aborted then
+    local n = 0
+    for _, r in ipairs(report.results) do
+      if r.status == "skipped" and type(r.reason) == "string" and r.reason:find("^not attempted") then n = n + 1 end
+    end
+    out[#out + 1] = string.format("  stopped after %s; %d change%s not attempted", one_line(report.aborted),
+      n, n == 1 and "" or "s")
+  end
+end
+
+-- one summary: the script's own (the plan's "Applied N of M" would repeat it)
+run_opts.quiet_summary = true
+local code, report = plan:run(tg, run_opts)
+if report.declined then return code end
+
+-- an empty plan has said "No changes." already: only unmatched serials follow it
+local nothing = plan:is_empty()
+if nothing and #unmatched == 0 then return code end
 local out = { "" }
 local registered_n, trusted_n, untrusted_n = 0, 0, 0
 for _, r in ipairs(report.results or {}) do
@@ -297,12 +359,15 @@ for _, r in ipairs(report.results or {}) do
   end
 end
 out[#out + 1] = dry_run and "Summary (dry run, nothing changed):" or "Summary:"
-out[#out + 1] = string.format("  serials %s: %d", dry_run and "to register" or "registered", registered_n)
-out[#out + 1] = string.format("  devices %s: %d, %s: %d", dry_run and "to trust" or "trusted", trusted_n,
-  dry_run and "to untrust" or "untrusted", untrusted_n)
+if not nothing then
+  out[#out + 1] = string.format("  serials %s: %d", dry_run and "to register" or "registered", registered_n)
+  out[#out + 1] = string.format("  devices %s: %d, %s: %d", dry_run and "to trust" or "trusted", trusted_n,
+    dry_run and "to untrust" or "untrusted", untrusted_n)
+  outcome_lines(report, out)
+end
 out[#out + 1] = string.format("  serials with no matching device: %d", #unmatched)
 for _, w in ipairs(unmatched) do
-  out[#out + 1] = string.format("    %s:%d: %s (%s)%s", path, w.line, planning.quote(w.serial), w.action,
+  out[#out + 1] = string.format("    %s:%d: %s (%s)%s", path, w.line, quote(w.serial), w.action,
     w.action == "trust" and ", registered for when it enrolls" or "")
 end
 io.stdout:write(table.concat(out, "\n"), "\n")
