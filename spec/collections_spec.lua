@@ -3,30 +3,9 @@ local collections = require "twingate.collections"
 local graphql = require "twingate.graphql"
 local json = require "twingate.json"
 local log = require "twingate.log"
+local fake = require "spec.support.fake"
 
--- Fake transport: `respond(body, n)` returns a response table; requests are recorded.
-local function connect(respond, opts)
-  local t = { requests = {} }
-  function t:request(req)
-    local body = json.decode(req.body)
-    local n = #self.requests + 1
-    self.requests[n] = { raw = req.body, query = body.query, variables = body.variables or {},
-      info = graphql.inspect(body.query) }
-    local r = respond(body, n)
-    return { status = r.status or 200, headers = { ["content-type"] = "application/json" },
-      body = r.body or json.encode({ data = r.data, errors = r.errors }) }
-  end
-  local o = { endpoint = "http://127.0.0.1:9/api/graphql/", api_token = "tok-xyz-123", transport = t,
-    sleep = function() end, random = function() return 0 end }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return twingate.connect(o), t
-end
-
-local function conn(nodes, has_next, cursor)
-  local edges = {}
-  for i, n in ipairs(nodes) do edges[i] = { cursor = "c" .. i, node = n } end
-  return { edges = edges, pageInfo = { hasNextPage = has_next or false, endCursor = cursor } }
-end
+local connect, conn = fake.connect, fake.conn
 
 local function users(prefix, a, b)
   local out = {}

@@ -1,33 +1,14 @@
 local twingate = require "twingate"
 local json = require "twingate.json"
 local log = require "twingate.log"
+local fake = require "spec.support.fake"
 
 local TOKEN = "tok-SECRET-1234"
 
--- A fake transport: scripted responses (tables or functions), records requests.
-local function fake(responses)
-  local t = { requests = {} }
-  function t:request(req)
-    local body = json.decode(req.body)
-    local n = #self.requests + 1
-    self.requests[n] = { raw = req.body, query = body.query, variables = body.variables or {},
-      operation = body.operationName, headers = req.headers, url = req.url }
-    local r = responses[n] or responses.default
-    if type(r) == "function" then r = r(body, n) end
-    assert(r, "no scripted response for request " .. n)
-    if r.fail then return nil, 7, "Failed to connect", r.sent end
-    return { status = r.status or 200, headers = { ["content-type"] = "application/json" },
-      body = r.body or json.encode({ data = r.data, errors = r.errors }) }
-  end
-  return t
-end
-
 local function connect(responses, opts)
-  local t = fake(responses)
-  local o = { endpoint = "http://127.0.0.1:9/api/graphql/", api_token = TOKEN, transport = t,
-    sleep = function() end, random = function() return 0 end }
+  local o = { api_token = TOKEN }
   for k, v in pairs(opts or {}) do o[k] = v end
-  return twingate.connect(o), t
+  return fake.connect(responses, o)
 end
 
 describe("twingate", function()
@@ -58,7 +39,7 @@ describe("twingate", function()
 
   describe("connect()", function()
     it("raises a config error naming what to set when no network or endpoint is given", function()
-      local ok, err = pcall(twingate.connect, { api_token = TOKEN, transport = fake({}) })
+      local ok, err = pcall(twingate.connect, { api_token = TOKEN, transport = fake.transport({}) })
       assert.is_false(ok)
       assert.equals("config", err.kind)
       assert.matches("TWINGATE_NETWORK", err.message)
@@ -68,7 +49,7 @@ describe("twingate", function()
     end)
 
     it("raises a config error naming what to set when there is no token", function()
-      local ok, err = pcall(twingate.connect, { endpoint = "http://x/", transport = fake({}) })
+      local ok, err = pcall(twingate.connect, { endpoint = "http://x/", transport = fake.transport({}) })
       assert.is_false(ok)
       assert.equals("config", err.kind)
       assert.matches("TWINGATE_API_TOKEN", err.message)
@@ -86,7 +67,7 @@ describe("twingate", function()
 
     it("starts from the configured settings and lets opts override them", function()
       twingate.configure({ endpoint = "http://configured/api/graphql/", api_token = TOKEN, dry_run = true, page_size = 7 })
-      local t = fake({ default = { data = { users = { totalCount = 1 } } } })
+      local t = fake.transport({ default = { data = { users = { totalCount = 1 } } } })
       local tg = twingate.connect{ transport = t, endpoint = "http://override/api/graphql/" }
       assert.is_true(tg.dry_run)
       assert.equals(7, tg.page_size)
@@ -97,7 +78,7 @@ describe("twingate", function()
 
     it("keeps the configured dry run: connect{ dry_run = false } cannot switch it off", function()
       twingate.configure({ endpoint = "http://configured/api/graphql/", api_token = TOKEN, dry_run = true })
-      local t = fake({})
+      local t = fake.transport({})
       local tg = twingate.connect{ transport = t, dry_run = false }
       assert.is_true(tg.dry_run)
       local data = tg:mutate('mutation { groupCreate(name: "LEAK") { ok } }')
@@ -110,9 +91,9 @@ describe("twingate", function()
     end)
 
     it("builds the endpoint from a network name", function()
-      local tg = twingate.connect{ network = "acme", api_token = TOKEN, transport = fake({}) }
+      local tg = twingate.connect{ network = "acme", api_token = TOKEN, transport = fake.transport({}) }
       assert.equals("https://acme.twingate.com/api/graphql/", tg.endpoint)
-      tg = twingate.connect{ network = "acme.us1.twingate.com", api_token = TOKEN, transport = fake({}) }
+      tg = twingate.connect{ network = "acme.us1.twingate.com", api_token = TOKEN, transport = fake.transport({}) }
       assert.equals("https://acme.us1.twingate.com/api/graphql/", tg.endpoint)
     end)
 

@@ -1,24 +1,7 @@
-local twingate = require "twingate"
-local graphql = require "twingate.graphql"
-local json = require "twingate.json"
 local log = require "twingate.log"
+local fake = require "spec.support.fake"
 
-local function connect(respond, opts)
-  local t = { requests = {} }
-  function t:request(req)
-    local body = json.decode(req.body)
-    local n = #self.requests + 1
-    self.requests[n] = { raw = req.body, query = body.query, variables = body.variables or {},
-      info = graphql.inspect(body.query) }
-    local r = respond(body, n, self.requests[n].info)
-    return { status = r.status or 200, headers = { ["content-type"] = "application/json" },
-      body = r.body or json.encode({ data = r.data, errors = r.errors }) }
-  end
-  local o = { endpoint = "http://127.0.0.1:9/api/graphql/", api_token = "tok-xyz-123", transport = t,
-    sleep = function() end, random = function() return 0 end }
-  for k, v in pairs(opts or {}) do o[k] = v end
-  return twingate.connect(o), t
-end
+local connect = fake.connect
 
 describe("twingate.service_accounts", function()
   before_each(function() log.configure{ level = "error" } end)
