@@ -31,8 +31,12 @@
 --   4. Prints the plan. An interactive run asks before applying (unless --yes);
 --      cron runs (no terminal) do not ask. Changes go in batched write requests
 --      (--batch-size per request); one failure does not stop the others.
---   5. Prints a summary: what was done, what failed, unknown emails, synced
---      group memberships left in place.
+--   5. Prints one summary: what was done (what would be, in a dry run), failed
+--      changes, changes with an unknown outcome, what a resumed journal showed
+--      as done, where a run that stopped early left off, unknown emails, emails
+--      of several users, and SYNCED group memberships left in place. A run with
+--      nothing to do says "No changes." once (then lists only unknown emails
+--      and SYNCED memberships, if any).
 --
 -- With --delete-users a re-run reports the deleted users as unknown emails.
 --
@@ -89,6 +93,7 @@ if not delimiter then
   errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. opts.delimiter .. ")")
 end
 local archive, delete_users = opts["archive-devices"], opts["delete-users"]
+local quote = text.quote
 
 local function trim(s)
   return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
@@ -114,9 +119,9 @@ do
     rows = rows + 1
     local email = trim(row[email_col] or "")
     if email == "" then
-      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, email_col)
+      bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, quote(email_col))
     elseif not valid_email(email) then
-      bad[#bad + 1] = string.format("%s:%d: invalid email %s", path, line, planning.quote(email))
+      bad[#bad + 1] = string.format("%s:%d: invalid email %s", path, line, quote(email))
     else
       local key = text.lower(email)
       if emails[key] then
@@ -202,8 +207,8 @@ for _, u in ipairs(users) do
     if g.type == "SYNCED" then
       synced[#synced + 1] = { group = g.name, email = u.email }
     elseif g.type == "SYSTEM" then
-      log.debug(string.format("group %s is a system group; %s stays in it", planning.quote(g.name),
-        planning.quote(u.email)))
+      log.debug(string.format("group %s is a system group; %s stays in it", quote(g.name),
+        quote(u.email)))
     else
       local e = groups[g.id]
       if not e then
@@ -234,7 +239,7 @@ for _, u in ipairs(users) do
     if st ~= "ARCHIVED" and st ~= device_target then
       plan:add {
         kind = "device", action = "update", id = d.id, key = "device " .. d.id,
-        name = string.format("%s of %s", d.name or d.serialNumber or "(unnamed)", u.email),
+        name = string.format("%s of %s", d.name or d.serialNumber or "(unnamed)", quote(u.email)),
         changes = { { field = "activeState", before = st, after = device_target } },
         destructive = true,   -- cuts the user off: an interactive run asks first
         op = { field = device_field, args = { id = d.id }, types = { id = "ID!" }, idempotent = true,
@@ -266,13 +271,62 @@ local dry_run = tg.dry_run
 run_opts.dry_run = dry_run
 run_opts.on_result = function(change, ok, res)
   if ok then
-    log.info(string.format("%s %s %s: done", change.action, change.kind, planning.quote(change.name)))
+    log.info(string.format("%s %s %s: done", change.action, change.kind, quote(change.name)))
   else
-    log.error(string.format("%s %s %s failed: %s", change.action, change.kind, planning.quote(change.name),
+    log.error(string.format("%s %s %s failed: %s", change.action, change.kind, quote(change.name),
       tostring(res)))
   end
 end
+-- One line of an error or reason: line breaks and control characters escaped.
+local function one_line(e)
+  local s = tostring(e):gsub("[\r\n]+", " ")
+  return (s:gsub("[%z\1-\31\127]", function(c) return string.format("\\x%02X", c:byte()) end))
+end
+
+-- What the plan's report adds to the summary: write requests, failures,
+-- unknown outcomes, what the journal showed as done on a resume, and where
+-- a run that stopped early left off.
+local function outcome_lines(report, out)
+  local function title(c) return string.format("%s %s %s", c.action, c.kind, quote(c.name)) end
+  if report.dry_run then
+    local n = #(report.would_send or {})
+    if n > 0 then out[#out + 1] = string.format("  write requests it would send: %d", n) end
+  elseif (report.requests or 0) > 0 then
+    out[#out + 1] = string.format("  write requests: %d", report.requests)
+  end
+  if #report.failures > 0 then
+    out[#out + 1] = string.format("  failed: %d", #report.failures)
+    for _, f in ipairs(report.failures) do
+      out[#out + 1] = string.format("    %s: %s", title(f.change), one_line(f.error))
+    end
+  end
+  if #(report.unknowns or {}) > 0 then
+    out[#out + 1] = string.format("  unknown outcome (may have been applied; check): %d", #report.unknowns)
+    for _, u in ipairs(report.unknowns) do
+      out[#out + 1] = string.format("    %s: %s", title(u.change), one_line(u.reason or u.error))
+    end
+  end
+  if (report.already or 0) > 0 then
+    out[#out + 1] = string.format("  already done by an earlier run (journal): %d", report.already)
+  end
+  if (report.settled or 0) > 0 then
+    out[#out + 1] = string.format("  in flight in the journal and no longer needed (already applied): %d",
+      report.settled)
+  end
+  if report.aborted then
+    local n = 0
+    for _, r in ipairs(report.results) do
+      if r.status == "skipped" and type(r.reason) == "string" and r.reason:find("^not attempted") then n = n + 1 end
+    end
+    out[#out + 1] = string.format("  stopped after %s; %d change%s not attempted", one_line(report.aborted),
+      n, n == 1 and "" or "s")
+  end
+end
+
+-- one summary: the script's own (the plan's "Applied N of M" would repeat it)
+run_opts.quiet_summary = true
 local code, report = plan:run(tg, run_opts)
+if report.declined then return code end
 
 local n = { group = 0, removed = 0, device = 0, user = 0 }
 for _, r in ipairs(report.results or {}) do
@@ -282,33 +336,40 @@ for _, r in ipairs(report.results or {}) do
     if c.kind == "group" then n.removed = n.removed + #c.changes[1].removed end
   end
 end
+-- an empty plan has said "No changes." already: only unknown emails and
+-- SYNCED memberships follow it
+local nothing = plan:is_empty()
+if nothing and #unknown == 0 and #ambiguous == 0 and #synced == 0 then return code end
 local out = { "" }
 out[#out + 1] = dry_run and "Summary (dry run, nothing changed):" or "Summary:"
 out[#out + 1] = string.format("  users: %d listed, %d found", #order, #users)
-out[#out + 1] = string.format("  group memberships %s: %d (in %d groups)", dry_run and "to remove" or "removed",
-  n.removed, n.group)
-out[#out + 1] = string.format("  devices %s: %d", (dry_run and "to " or "") .. (archive and
-  (dry_run and "archive" or "archived") or (dry_run and "block" or "blocked")), n.device)
-out[#out + 1] = string.format("  users %s: %d", (dry_run and "to " or "") .. (delete_users and
-  (dry_run and "delete" or "deleted") or (dry_run and "disable" or "disabled")), n.user)
+if not nothing then
+  out[#out + 1] = string.format("  group memberships %s: %d (in %d groups)", dry_run and "to remove" or "removed",
+    n.removed, n.group)
+  out[#out + 1] = string.format("  devices %s: %d", (dry_run and "to " or "") .. (archive and
+    (dry_run and "archive" or "archived") or (dry_run and "block" or "blocked")), n.device)
+  out[#out + 1] = string.format("  users %s: %d", (dry_run and "to " or "") .. (delete_users and
+    (dry_run and "delete" or "deleted") or (dry_run and "disable" or "disabled")), n.user)
+  outcome_lines(report, out)
+end
 if #unknown > 0 then
   out[#out + 1] = string.format("  unknown emails (no such user%s): %d", delete_users and ", or deleted already" or "",
     #unknown)
   for _, e in ipairs(unknown) do
-    out[#out + 1] = string.format("    %s:%d: %s", path, e.line, planning.quote(e.email))
+    out[#out + 1] = string.format("    %s:%d: %s", path, e.line, quote(e.email))
   end
 end
 if #ambiguous > 0 then
   out[#out + 1] = string.format("  emails of several users (skipped): %d", #ambiguous)
   for _, e in ipairs(ambiguous) do
-    out[#out + 1] = string.format("    %s:%d: %s", path, e.line, planning.quote(e.email))
+    out[#out + 1] = string.format("    %s:%d: %s", path, e.line, quote(e.email))
   end
 end
 if #synced > 0 then
   out[#out + 1] = string.format("  memberships of SYNCED groups left in place (remove them in the identity provider): %d",
     #synced)
   for _, s in ipairs(synced) do
-    out[#out + 1] = string.format("    %s in %s", planning.quote(s.email), planning.quote(s.group))
+    out[#out + 1] = string.format("    %s in %s", quote(s.email), quote(s.group))
   end
 end
 io.stdout:write(table.concat(out, "\n"), "\n")
