@@ -1,42 +1,14 @@
 -- The client and collections against the simulator, through the built binary
 -- (the C transport only exists inside twingate-lua). #integration
 local sim = require "spec.support.sim"
+local cli = require "spec.support.cli"
 
-local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
 local TOKEN = "client-spec-token"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 -- Run `code` as a script with the binary against simulator `s`; returns exit code, stdout, stderr.
-local function run(s, code, flags)
-  local script, err = os.tmpname(), os.tmpname()
-  local f = assert(io.open(script, "wb"))
-  f:write(code)
-  f:close()
-  local cmd = "TWINGATE_LUA_DIR=./lua TWINGATE_ENDPOINT=" .. q(s.url) .. " TWINGATE_API_TOKEN=" .. q(TOKEN)
-    .. " " .. q(BIN) .. " --rate-limit off " .. (flags or "") .. " " .. q(script) .. " 2>" .. q(err)
-  local p = io.popen(cmd, "r")
-  local out = p:read("a")
-  local _, _, rc = p:close()
-  local stderr = read(err)
-  os.remove(script)
-  os.remove(err)
-  return rc, out, stderr
-end
+local run = cli.script_runner{ token = TOKEN }
 
-local function count(log, pred)
-  local n = 0
-  for _, r in ipairs(log) do if pred(r) then n = n + 1 end end
-  return n
-end
+local count = cli.count
 
 local function seed()
   local users, groups = {}, {}

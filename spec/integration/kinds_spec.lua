@@ -2,43 +2,15 @@
 -- binary: create, read back, update, delete, special operations, nested lists
 -- spanning several pages (page-max 2), get_many, find collisions. #integration
 local sim = require "spec.support.sim"
+local cli = require "spec.support.cli"
 local cjson = require "cjson"
 
-local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
 local TOKEN = "kinds-spec-token"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 -- Run `code` as a script with the binary against simulator `s`; returns exit code, stdout, stderr.
-local function run(s, code, flags)
-  local script, err = os.tmpname(), os.tmpname()
-  local f = assert(io.open(script, "wb"))
-  f:write("local twingate = require 'twingate'\nlocal tg = twingate.connect()\n" .. code)
-  f:close()
-  local cmd = "TWINGATE_LUA_DIR=./lua TWINGATE_ENDPOINT=" .. q(s.url) .. " TWINGATE_API_TOKEN=" .. q(TOKEN)
-    .. " " .. q(BIN) .. " --rate-limit off " .. (flags or "") .. " " .. q(script) .. " 2>" .. q(err)
-  local p = io.popen(cmd, "r")
-  local out = p:read("a")
-  local _, _, rc = p:close()
-  local stderr = read(err)
-  os.remove(script)
-  os.remove(err)
-  return rc, out, stderr
-end
+local run = cli.script_runner{ token = TOKEN, prelude = true }
 
-local function count(log, pred)
-  local n = 0
-  for _, r in ipairs(log) do if pred(r) then n = n + 1 end end
-  return n
-end
+local count = cli.count
 
 local B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 local function base64(s)

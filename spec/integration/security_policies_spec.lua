@@ -1,37 +1,12 @@
 -- tg.security_policies through the built binary against the simulator: read,
 -- find, groups over several pages (page_max 10), update with replace and set edits. #integration
 local sim = require "spec.support.sim"
+local cli = require "spec.support.cli"
 
-local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
 local TOKEN = "policies-spec-token"
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 -- Run `code` with the binary against simulator `s`; returns exit code, stdout, stderr.
-local function run(s, code, flags)
-  local script, err = os.tmpname(), os.tmpname()
-  local f = assert(io.open(script, "wb"))
-  f:write("local twingate = require 'twingate'\nlocal tg = twingate.connect()\n" .. code)
-  f:close()
-  local cmd = "TWINGATE_LUA_DIR=./lua TWINGATE_ENDPOINT=" .. q(s.url) .. " TWINGATE_API_TOKEN=" .. q(TOKEN)
-    .. " " .. q(BIN) .. " --rate-limit off " .. (flags or "") .. " " .. q(script) .. " 2>" .. q(err)
-  local p = io.popen(cmd, "r")
-  local out = p:read("a")
-  local _, _, rc = p:close()
-  local stderr = read(err)
-  os.remove(script)
-  os.remove(err)
-  return rc, out, stderr
-end
-
+local run = cli.script_runner{ token = TOKEN, prelude = true }
 
 local function seed()
   local groups = {}

@@ -2,37 +2,13 @@
 -- the simulator: CRUD, resource set edits, keys (token shown once, never logged),
 -- nested lists over several pages (page_max 10). #integration
 local sim = require "spec.support.sim"
+local cli = require "spec.support.cli"
 
-local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
 local TOKEN = "sa-spec-token"
 local TOKEN_FILE = os.tmpname() -- the key token travels back through this file
 
-local function q(s) return "'" .. tostring(s):gsub("'", "'\\''") .. "'" end
-
-local function read(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
 -- Run `code` with the binary against simulator `s`; returns exit code, stdout, stderr.
-local function run(s, code, flags)
-  local script, err = os.tmpname(), os.tmpname()
-  local f = assert(io.open(script, "wb"))
-  f:write("local twingate = require 'twingate'\nlocal tg = twingate.connect()\n" .. code)
-  f:close()
-  local cmd = "TOKEN_FILE=" .. q(TOKEN_FILE) .. " TWINGATE_LUA_DIR=./lua TWINGATE_ENDPOINT=" .. q(s.url) .. " TWINGATE_API_TOKEN=" .. q(TOKEN)
-    .. " " .. q(BIN) .. " --rate-limit off " .. (flags or "") .. " " .. q(script) .. " 2>" .. q(err)
-  local p = io.popen(cmd, "r")
-  local out = p:read("a")
-  local _, _, rc = p:close()
-  local stderr = read(err)
-  os.remove(script)
-  os.remove(err)
-  return rc, out, stderr
-end
+local run = cli.script_runner{ token = TOKEN, prelude = true, env = { TOKEN_FILE = TOKEN_FILE } }
 
 local function seed()
   local resources = {}
@@ -117,7 +93,7 @@ describe("#integration tg.service_accounts against the simulator", function()
     assert.equals(0, rc, err)
     assert.equals("deploy\tACTIVE\ttrue\ttrue\nnil\ntrue\ndeploy-2\nfalse\tmutation\nREVOKED\tREVOKED\n"
       .. "true\tnil\nfalse\tinvalid_argument\nfalse\tinvalid_argument\n", out)
-    local token = read(TOKEN_FILE)
+    local token = cli.slurp(TOKEN_FILE)
     os.remove(TOKEN_FILE)
     assert.is_true(#token > 20)
     assert.is_nil(err:find(token, 1, true))
