@@ -27,8 +27,11 @@
 --      group does not stop the others; a lost response is re-checked, never
 --      blindly repeated. An interactive run that would remove members asks
 --      first (unless --yes); cron runs do not ask.
---   4. Prints a summary: groups changed, members added and removed, rows skipped
---      and why. A second run says "No changes." and nothing more.
+--   4. Prints one summary: groups changed, members added and removed (what would
+--      be, in a dry run), failed group changes, changes with an unknown outcome,
+--      what a resumed journal showed as done, where a run that stopped early left
+--      off, and rows skipped and why. A second run says "No changes." and
+--      nothing more (skipped rows, if any, are still listed).
 --
 -- Group names are taken as written in the cell (a quoted "Ops " keeps its
 -- trailing space): the group with exactly that name is used; if there is
@@ -351,7 +354,70 @@ run_opts.on_result = function(change, ok, res)
     log.error(string.format("%s group %s failed: %s", change.action, quote(change.name), tostring(res)))
   end
 end
-local code, report = plan:run(tg, run_opts)
+-- One line of an error or reason: line breaks and control characters escaped.
+local function one_line(e)
+  local s = tostring(e):gsub("[\r\n]+", " ")
+  return (s:gsub("[%z\1-\31\127]", function(c) return string.format("\\x%02X", c:byte()) end))
+end
+
+-- What the plan's report adds to the summary: write requests, failures,
+-- unknown outcomes, what the journal showed as done on a resume, and where
+-- a run that stopped early left off.
+local function outcome_lines(report, out)
+  local function title(c) return string.format("%s %s %s", c.action, c.kind, quote(c.name)) end
+  if report.dry_run then
+    local n = #(report.would_send or {})
+    if n > 0 then out[#out + 1] = string.format("  write requests it would send: %d", n) end
+  elseif (report.requests or 0) > 0 then
+    out[#out + 1] = string.format("  write requests: %d", report.requests)
+  end
+  if #report.failures > 0 then
+    out[#out + 1] = string.format("  failed: %d", #report.failures)
+    for _, f in ipairs(report.failures) do
+      out[#out + 1] = string.format("    %s: %s", title(f.change), one_line(f.error))
+    end
+  end
+  if #(report.unknowns or {}) > 0 then
+    out[#out + 1] = string.format("  unknown outcome (may have been applied; check): %d", #report.unknowns)
+    for _, u in ipairs(report.unknowns) do
+      out[#out + 1] = string.format("    %s: %s", title(u.change), one_line(u.reason or u.error))
+    end
+  end
+  if (report.already or 0) > 0 then
+    out[#out + 1] = string.format("  already done by an earlier run (journal): %d", report.already)
+  end
+  if (report.settled or 0) > 0 then
+    out[#out + 1] = string.format("  in flight in the journal and no longer needed (already applied): %d",
+      report.settled)
+  end
+  if report.aborted then
+    local n = 0
+    for _, r in ipairs(report.results) do
+      if r.status == "skipped" and type(r.reason) == "string" and r.reason:find("^not attempted") then n = n + 1 end
+    end
+    out[#out + 1] = string.format("  stopped after %s; %d change%s not attempted", one_line(report.aborted),
+      n, n == 1 and "" or "s")
+  end
+end
+
+-- Run the plan with only this script's summary; an interrupted run
+-- (SIGINT/SIGTERM raises out of plan:run) still prints the plan's account
+-- of what was applied before the process exits 128 + N.
+local function run_plan(plan, tg, run_opts)
+  run_opts.quiet_summary = true
+  local ok, code, report = pcall(plan.run, plan, tg, run_opts)
+  if ok then return code, report end
+  local e = code
+  if type(e) == "table" and e.interrupted and type(e.report) == "table" then
+    io.stdout:write("\n", plan:summary(e.report))
+    io.stdout:flush()
+  end
+  error(e, 0)
+end
+
+-- one summary: the script's own (the plan's "Applied N of M" would repeat it)
+local code, report = run_plan(plan, tg, run_opts)
+if report.declined then return code end
 
 local done = { groups = 0, added = 0, removed = 0, created = 0 }    -- applied
 for _, r in ipairs(report.results) do
@@ -377,18 +443,7 @@ if not nothing then
   out[#out + 1] = string.format("  members %s: %d, %s: %d", dry_run and "to add" or "added", shown.added,
     dry_run and "to remove" or "removed", shown.removed)
 end
-if (report.failed or 0) > 0 then
-  out[#out + 1] = string.format("  failed group changes: %d", report.failed)
-  for _, f in ipairs(report.failures or {}) do
-    out[#out + 1] = string.format("    %s: %s", planning.quote(f.change.name), tostring(f.error))
-  end
-end
-if (report.unknown or 0) > 0 then
-  out[#out + 1] = string.format("  group changes with an unknown outcome: %d", report.unknown)
-  for _, u in ipairs(report.unknowns or {}) do
-    out[#out + 1] = string.format("    %s: %s", planning.quote(u.change.name), tostring(u.reason or u.error))
-  end
-end
+outcome_lines(report, out)
 out[#out + 1] = string.format("  rows skipped: %d", skipped_rows)
 table.sort(skipped, function(a, b) return (a.line or 0) < (b.line or 0) end)
 for _, s in ipairs(skipped) do
