@@ -323,9 +323,23 @@ local function outcome_lines(report, out)
   end
 end
 
+-- Run the plan with only this script's summary; an interrupted run
+-- (SIGINT/SIGTERM raises out of plan:run) still prints the plan's account
+-- of what was applied before the process exits 128 + N.
+local function run_plan(plan, tg, run_opts)
+  run_opts.quiet_summary = true
+  local ok, code, report = pcall(plan.run, plan, tg, run_opts)
+  if ok then return code, report end
+  local e = code
+  if type(e) == "table" and e.interrupted and type(e.report) == "table" then
+    io.stdout:write("\n", plan:summary(e.report))
+    io.stdout:flush()
+  end
+  error(e, 0)
+end
+
 -- one summary: the script's own (the plan's "Applied N of M" would repeat it)
-run_opts.quiet_summary = true
-local code, report = plan:run(tg, run_opts)
+local code, report = run_plan(plan, tg, run_opts)
 if report.declined then return code end
 
 local n = { group = 0, removed = 0, device = 0, user = 0 }
