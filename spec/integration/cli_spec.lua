@@ -1,58 +1,16 @@
 -- The command line of the built binary: options, environment, exit codes,
 -- script kinds, arguments, error output and secrets.
 local cjson = require "cjson"
+local cli = require "spec.support.cli"
 
-local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
-if BIN:sub(1, 1) ~= "/" then
-  BIN = assert(io.popen("pwd")):read("l") .. "/" .. BIN
-end
+local BIN = cli.bin()
+local quote, slurp, write_file = cli.quote, cli.slurp, cli.write_file
 
-local CLEARED = {
-  "TWINGATE_NETWORK", "TWINGATE_URL", "TWINGATE_ENDPOINT", "TWINGATE_API_TOKEN",
-  "TWINGATE_API_TOKEN_FILE", "TWINGATE_HTTP_TIMEOUT", "TWINGATE_HTTP_MAX_RETRY",
-  "TWINGATE_DRY_RUN", "TWINGATE_LOG_FORMAT", "TWINGATE_RATE_LIMIT", "TWINGATE_PAGE_SIZE",
-  "TWINGATE_LUA_DIR",
-}
-
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write_file(path, content)
-  local f = assert(io.open(path, "wb"))
-  f:write(content)
-  f:close()
-  return path
-end
-
---- Run the binary. opts: env (table), stdin (string), cwd (dir).
--- Returns exit code, stdout, stderr.
+--- Run the binary with every TWINGATE_* setting unset first. opts: env (table),
+-- stdin (string), cwd (dir). Returns exit code, stdout, stderr.
 local function run(args, opts)
   opts = opts or {}
-  local parts = { "env" }
-  for _, name in ipairs(CLEARED) do parts[#parts + 1] = "-u " .. name end
-  for k, v in pairs(opts.env or {}) do parts[#parts + 1] = k .. "=" .. quote(v) end
-  parts[#parts + 1] = quote(BIN)
-  for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
-  local errfile, infile = os.tmpname(), os.tmpname()
-  write_file(infile, opts.stdin or "")
-  local cmd = table.concat(parts, " ") .. " <" .. infile .. " 2>" .. errfile
-  if opts.cwd then cmd = "cd " .. quote(opts.cwd) .. " && " .. cmd end
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local err = slurp(errfile)
-  os.remove(errfile)
-  os.remove(infile)
-  return code, out, err
+  return cli.run(args, { clean = true, env = opts.env, stdin = opts.stdin, cwd = opts.cwd })
 end
 
 -- A chunk that prints the resolved settings as JSON.

@@ -1,26 +1,27 @@
 -- twingate.plan through the built binary: a destructive plan of declarative
 -- ops (spec/fixtures/scripts/delete-groups.lua) against the simulator.
 local sim = require "spec.support.sim"
+local cli = require "spec.support.cli"
 
-local ROOT = assert(io.popen("pwd")):read("l")
-local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
-if BIN:sub(1, 1) ~= "/" then BIN = ROOT .. "/" .. BIN end
+local BIN = cli.bin()
+local quote = cli.quote
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+-- Run the binary against simulator `sim` (TWINGATE_NETWORK and TWINGATE_DRY_RUN unset,
+-- rate limit off, `env` name -> value on top); returns exit code and stdout+stderr.
+local function run_against(sim_, env, args)
+  local vars = { TWINGATE_RATE_LIMIT = "off" }
+  for k, v in pairs(env) do vars[k] = v end
+  local code, out = cli.run(args, { unset = { "TWINGATE_NETWORK", "TWINGATE_DRY_RUN" }, sim = sim_, env = vars,
+    merge_stderr = true })
+  return code, out
 end
 
 local s
 
 local function run(args)
-  local parts = { "env", "-u TWINGATE_NETWORK", "-u TWINGATE_DRY_RUN", "TWINGATE_ENDPOINT=" .. quote(s.url),
-    "TWINGATE_API_TOKEN=" .. quote(s.token), "TWINGATE_RATE_LIMIT=off", quote(BIN),
-    quote("spec/fixtures/scripts/delete-groups.lua") }
-  for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
-  local p = assert(io.popen(table.concat(parts, " ") .. " </dev/null 2>&1", "r"))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  return code, out
+  local a = { "spec/fixtures/scripts/delete-groups.lua" }
+  for _, v in ipairs(args) do a[#a + 1] = v end
+  return run_against(s, {}, a)
 end
 
 local function names()
@@ -95,15 +96,7 @@ describe("slow writes and dry run #integration", function()
   end)
 
   local function run2(env, args)
-    local parts = { "env", "-u TWINGATE_NETWORK", "-u TWINGATE_DRY_RUN", "TWINGATE_ENDPOINT=" .. quote(s2.url),
-      "TWINGATE_API_TOKEN=" .. quote(s2.token), "TWINGATE_RATE_LIMIT=off" }
-    for _, e in ipairs(env) do parts[#parts + 1] = quote(e) end
-    parts[#parts + 1] = quote(BIN)
-    for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
-    local p = assert(io.popen(table.concat(parts, " ") .. " </dev/null 2>&1", "r"))
-    local out = p:read("a")
-    local _, _, code = p:close()
-    return code, out
+    return run_against(s2, env, args)
   end
 
   local function groups_named(name)
@@ -119,7 +112,7 @@ describe("slow writes and dry run #integration", function()
     f:write("group,email\nNewA,ann@example.com\n")
     f:close()
     s2:fault{ match = "mutation", delayMs = 3000 }
-    local code, out = run2({ "TWINGATE_VERIFY_GRACE=6" },
+    local code, out = run2({ TWINGATE_VERIFY_GRACE = "6" },
       { "--timeout", "1", "scripts/sync-group-members.lua", csv, "--create-groups" })
     os.remove(csv)
     assert.are.equal(1, groups_named("NewA"), out)
@@ -128,7 +121,7 @@ describe("slow writes and dry run #integration", function()
 
   it("creates a group once when groups:create is slower than --timeout", function()
     s2:fault{ match = "mutation", delayMs = 3000 }
-    local code, out = run2({ "TWINGATE_VERIFY_GRACE=6" },
+    local code, out = run2({ TWINGATE_VERIFY_GRACE = "6" },
       { "--timeout", "1", "-e", 'print(require"twingate".connect().groups:create{name="Solo"}.name)' })
     assert.are.equal(1, groups_named("Solo"), out)
     assert.are.equal(0, code, out)
@@ -138,7 +131,7 @@ describe("slow writes and dry run #integration", function()
     local code, out = run2({}, { "--dry-run", "-e", 'require"twingate".connect{dry_run=false}.groups:create{name="LEAK1"}' })
     assert.are.equal(0, code, out)
     assert.are.equal(0, groups_named("LEAK1"), out)
-    code, out = run2({ "TWINGATE_DRY_RUN=1" }, { "-e", 'require"twingate".connect{dry_run=false}.groups:create{name="LEAK2"}' })
+    code, out = run2({ TWINGATE_DRY_RUN = "1" }, { "-e", 'require"twingate".connect{dry_run=false}.groups:create{name="LEAK2"}' })
     assert.are.equal(0, groups_named("LEAK2"), out)
   end)
 end)
@@ -224,13 +217,7 @@ describe("interrupted run #integration", function()
   setup(function() s5 = sim.start{ rate_limit = "off" } end)
   teardown(function() if s5 then s5:stop() end end)
 
-  local function slurp(path)
-    local f = io.open(path, "rb")
-    if not f then return "" end
-    local t = f:read("a")
-    f:close()
-    return t
-  end
+  local slurp = cli.slurp
 
   local function members(name)
     local st = s5:state().tables

@@ -1,26 +1,11 @@
 -- The C transport (twingate.transport), exercised through the built binary
 -- with -e chunks against spec/integration/http_server.mjs.
 local cjson = require "cjson"
+local cli = require "spec.support.cli"
 
-local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
-
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
--- Run `code` in the binary; returns exit code, stdout, stderr.
+-- Run `code` in the binary (no API token in its environment); returns exit code, stdout, stderr.
 local function run_lua(code)
-  local errfile = os.tmpname()
-  local cmd = "env -u TWINGATE_API_TOKEN -u TWINGATE_API_TOKEN_FILE " .. quote(BIN)
-    .. " -e " .. quote(code) .. " 2>" .. errfile
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  local _, _, status = p:close()
-  local f = io.open(errfile, "rb")
-  local err = f and f:read("a") or ""
-  if f then f:close() end
-  os.remove(errfile)
-  return status, out, err
+  return cli.run({ "-e", code }, { unset = { "TWINGATE_API_TOKEN", "TWINGATE_API_TOKEN_FILE" } })
 end
 
 -- Run `body` with `transport`, `base` (the server URL) and `out(value)` (prints JSON).
