@@ -76,6 +76,8 @@ local errors = require "twingate.errors"
 local json = require "twingate.json"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
+local text = require "twingate.text"
+local quote = text.quote
 local protocols = require "twingate.protocols"
 
 local opts, run_opts = planning.parse_args(arg, {
@@ -161,11 +163,11 @@ local function parse_tags(s)
   if #parts == 1 and unescape(parts[1]) == "" then return out end
   for _, raw in ipairs(parts) do
     local kv = raw_split(raw, "=")
-    if #kv < 2 then return nil, "tag " .. planning.quote(unescape(raw)) .. " has no '=' (tags are k=v;k2=v2)" end
+    if #kv < 2 then return nil, "tag " .. quote(unescape(raw)) .. " has no '=' (tags are k=v;k2=v2)" end
     local k = unescape(kv[1])
     local v = unescape(table.concat(kv, "=", 2))
     if k == "" then return nil, "a tag with an empty key" end
-    if seen[k] then return nil, "tag key " .. planning.quote(k) .. " is given twice" end
+    if seen[k] then return nil, "tag key " .. quote(k) .. " is given twice" end
     seen[k] = true
     out[#out + 1] = { key = k, value = v }
   end
@@ -192,7 +194,7 @@ do
   reader:require_columns(REQUIRED)
   local unknown = {}
   for _, h in ipairs(reader.headers) do
-    if KNOWN[h] then has[h] = true else unknown[#unknown + 1] = planning.quote(h) end
+    if KNOWN[h] then has[h] = true else unknown[#unknown + 1] = quote(h) end
   end
   if #unknown > 0 then
     errors.raise("invalid_argument", string.format("%s:%d: unknown column%s %s (valid: %s, %s)", path,
@@ -241,10 +243,10 @@ do
     for _, spec in ipairs{ { "visible", "visible", true }, { "browser_shortcut", "browser_shortcut", false } } do
       local col, default = spec[1], spec[3]
       if has[col] then
-        local v = trim(cell(col)):lower()
+        local v = text.lower(trim(cell(col)))
         if v == "" then r[spec[2]] = default
         elseif BOOLS[v] ~= nil then r[spec[2]] = BOOLS[v]
-        else problem(line, col .. ": " .. planning.quote(v) .. " is not true or false") end
+        else problem(line, col .. ": " .. quote(v) .. " is not true or false") end
       end
     end
     if has.type then
@@ -256,7 +258,7 @@ do
     local key = r.network .. "\0" .. r.name
     if first_line[key] then
       problem(line, string.format("resource %s in network %s is listed twice (lines %d and %d)",
-        planning.quote(r.name), planning.quote(r.network), first_line[key], line))
+        quote(r.name), quote(r.network), first_line[key], line))
     else
       first_line[key] = line
     end
@@ -303,11 +305,11 @@ local policies = has.security_policy and by_name(tg.security_policies:list(nil, 
 local function resolve(t, name, what, line)
   local m = t[name]
   if not m then
-    problem(line, "unknown " .. what .. " " .. planning.quote(name))
+    problem(line, "unknown " .. what .. " " .. quote(name))
   elseif #m > 1 then
     local ids = {}
     for i, x in ipairs(m) do ids[i] = x.id end
-    problem(line, string.format("%s %s is ambiguous: %d have this name (%s)", what, planning.quote(name), #m,
+    problem(line, string.format("%s %s is ambiguous: %d have this name (%s)", what, quote(name), #m,
       table.concat(ids, ", ")))
   else
     return m[1]
@@ -520,33 +522,102 @@ end
 run_opts.dry_run = tg.dry_run
 run_opts.on_result = function(change, ok, res)
   if ok then
-    log.info(string.format("%s resource %s: done", change.action, planning.quote(change.name)))
+    log.info(string.format("%s resource %s: done", change.action, quote(change.name)))
   else
-    log.error(string.format("%s resource %s failed: %s", change.action, planning.quote(change.name), tostring(res)))
+    log.error(string.format("%s resource %s failed: %s", change.action, quote(change.name), tostring(res)))
   end
 end
-local code, report = plan:run(tg, run_opts)
+-- One line of an error or reason: line breaks and control characters escaped.
+local function one_line(e)
+  local s = tostring(e):gsub("[\r\n]+", " ")
+  return (s:gsub("[%z\1-\31\127]", function(c) return string.format("\\x%02X", c:byte()) end))
+end
 
-local out = {}
-if (report.failed or 0) + (report.unknown or 0) > 0 then
-  out[#out + 1] = "Rows not applied:"
-  for _, f in ipairs(report.failures or {}) do
-    local c = f.change
-    out[#out + 1] = string.format("  %s %s resource %s: %s", c.line and (path .. ":" .. c.line) or "(prune)",
-      c.action, planning.quote(c.name), (tostring(f.error):gsub("[\r\n]+", " ")))
+-- What the plan's report adds to the summary: write requests, failures,
+-- unknown outcomes, what the journal showed as done on a resume, and where
+-- a run that stopped early left off.
+local function outcome_lines(report, out)
+  local function title(c)
+    return string.format("%s %s %s %s", c.line and (path .. ":" .. c.line) or "(prune)", c.action, c.kind,
+      quote(c.name))
   end
-  for _, u in ipairs(report.unknowns or {}) do
-    local c = u.change
-    out[#out + 1] = string.format("  %s %s resource %s: unknown outcome: %s",
-      c.line and (path .. ":" .. c.line) or "(prune)", c.action, planning.quote(c.name),
-      (tostring(u.reason or u.error):gsub("[\r\n]+", " ")))
+  if report.dry_run then
+    local n = #(report.would_send or {})
+    if n > 0 then out[#out + 1] = string.format("  write requests it would send: %d", n) end
+  elseif (report.requests or 0) > 0 then
+    out[#out + 1] = string.format("  write requests: %d", report.requests)
+  end
+  if #report.failures > 0 then
+    out[#out + 1] = string.format("  failed: %d", #report.failures)
+    for _, f in ipairs(report.failures) do
+      out[#out + 1] = string.format("    %s: %s", title(f.change), one_line(f.error))
+    end
+  end
+  if #(report.unknowns or {}) > 0 then
+    out[#out + 1] = string.format("  unknown outcome (may have been applied; check): %d", #report.unknowns)
+    for _, u in ipairs(report.unknowns) do
+      out[#out + 1] = string.format("    %s: %s", title(u.change), one_line(u.reason or u.error))
+    end
+  end
+  if (report.already or 0) > 0 then
+    out[#out + 1] = string.format("  already done by an earlier run (journal): %d", report.already)
+  end
+  if (report.settled or 0) > 0 then
+    out[#out + 1] = string.format("  in flight in the journal and no longer needed (already applied): %d",
+      report.settled)
+  end
+  if report.aborted then
+    local n = 0
+    for _, r in ipairs(report.results) do
+      if r.status == "skipped" and type(r.reason) == "string" and r.reason:find("^not attempted") then n = n + 1 end
+    end
+    out[#out + 1] = string.format("  stopped after %s; %d change%s not attempted", one_line(report.aborted),
+      n, n == 1 and "" or "s")
   end
 end
-out[#out + 1] = string.format("Rows skipped: %d", #skipped)
+
+-- Run the plan with only this script's summary; an interrupted run
+-- (SIGINT/SIGTERM raises out of plan:run) still prints the plan's account
+-- of what was applied before the process exits 128 + N.
+local function run_plan(plan, tg, run_opts)
+  run_opts.quiet_summary = true
+  local ok, code, report = pcall(plan.run, plan, tg, run_opts)
+  if ok then return code, report end
+  local e = code
+  if type(e) == "table" and e.interrupted and type(e.report) == "table" then
+    io.stdout:write("\n", plan:summary(e.report))
+    io.stdout:flush()
+  end
+  error(e, 0)
+end
+
+-- one summary: the script's own (the plan's "Applied N of M" would repeat it)
+local code, report = run_plan(plan, tg, run_opts)
+if report.declined then return code end
+local dry_run = tg.dry_run
+
+-- an empty plan has said "No changes." already: only skipped rows follow it
+local nothing = plan:is_empty()
+if nothing and #skipped == 0 then return code end
+local n = { create = 0, update = 0, delete = 0 }
+for _, r in ipairs(report.results or {}) do
+  if r.status == "applied" or (dry_run and r.status == "planned") then
+    n[r.change.action] = n[r.change.action] + 1
+  end
+end
+local out = { "" }
+out[#out + 1] = dry_run and "Summary (dry run, nothing changed):" or "Summary:"
+if not nothing then
+  local to = dry_run and "to " or ""
+  out[#out + 1] = string.format("  resources %s: %d, %s: %d, %s: %d", to .. (dry_run and "create" or "created"),
+    n.create, to .. (dry_run and "update" or "updated"), n.update, to .. (dry_run and "delete" or "deleted"), n.delete)
+  outcome_lines(report, out)
+end
+out[#out + 1] = string.format("  rows skipped: %d", #skipped)
 table.sort(skipped, function(a, b) return a.line < b.line end)
-for _, s in ipairs(skipped) do
-  out[#out + 1] = string.format("  %s:%d: resource %s in network %s: %s", path, s.line, planning.quote(s.name),
-    planning.quote(s.network), s.reason)
+for _, sk in ipairs(skipped) do
+  out[#out + 1] = string.format("    %s:%d: resource %s in network %s: %s", path, sk.line, quote(sk.name),
+    quote(sk.network), sk.reason)
 end
 io.stdout:write(table.concat(out, "\n"), "\n")
 
