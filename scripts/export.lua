@@ -58,7 +58,7 @@ local opts = args.parse(arg, {
 })
 local format = opts.format
 if format ~= "csv" and format ~= "json" and format ~= "jsonl" then
-  errors.raise("invalid_argument", "--format must be csv, json or jsonl (got " .. tostring(format) .. ")")
+  errors.raise("invalid_argument", "--format must be csv, json or jsonl (got " .. require("twingate.text").quote(format) .. ")")
 end
 local kind = opts[1]:gsub("-", "_")
 

@@ -90,7 +90,7 @@ local email_col = opts["email-column"]
 local delimiters = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
 local delimiter = delimiters[opts.delimiter]
 if not delimiter then
-  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. opts.delimiter .. ")")
+  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. text.quote(opts.delimiter) .. ")")
 end
 local archive, delete_users = opts["archive-devices"], opts["delete-users"]
 local quote = text.quote

@@ -101,7 +101,7 @@ local group_col, email_col = opts["group-column"], opts["email-column"]
 local delimiters = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
 local delimiter = delimiters[opts.delimiter]
 if not delimiter then
-  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. opts.delimiter .. ")")
+  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. text.quote(opts.delimiter) .. ")")
 end
 
 -- Trim ASCII white space only: names may contain any Unicode.

@@ -93,7 +93,7 @@ local serial_col, action_col = opts["serial-column"], opts["action-column"]
 local delimiters = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
 local delimiter = delimiters[opts.delimiter]
 if not delimiter then
-  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. opts.delimiter .. ")")
+  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. text.quote(opts.delimiter) .. ")")
 end
 local default_action = opts.untrust and "untrust" or "trust"
 local quote = text.quote
