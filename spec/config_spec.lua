@@ -1,18 +1,9 @@
 local config = require "twingate.config"
 local errors = require "twingate.errors"
+local fake = require "spec.support.fake"
+local cli = require "spec.support.cli"
 
--- A fake environment.
-local function env(t)
-  return function(name) return t[name] end
-end
-
-local function tmpfile(content)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(content)
-  f:close()
-  return path
-end
+local env, tmpfile = fake.env, cli.tmpfile
 
 local function config_error(fn)
   local ok, err = pcall(fn)

@@ -2,6 +2,7 @@ local http = require "twingate.http"
 local json = require "twingate.json"
 local log = require "twingate.log"
 local errors = require "twingate.errors"
+local buffer = require("spec.support.fake").buffer
 
 local TOKEN = "tg-http-spec-T0ken/abc+xyz=="
 local ENDPOINT = "https://acme.twingate.com/api/graphql/"
@@ -47,16 +48,6 @@ local function sum(list)
   local s = 0
   for _, v in ipairs(list) do s = s + v end
   return s
-end
-
-local function buffer()
-  local b = { chunks = {} }
-  function b:write(...)
-    for _, s in ipairs({ ... }) do self.chunks[#self.chunks + 1] = s end
-    return self
-  end
-  function b:text() return table.concat(self.chunks) end
-  return b
 end
 
 describe("twingate.http", function()

@@ -1,22 +1,7 @@
 local log = require "twingate.log"
 local errors = require "twingate.errors"
 local json = require "twingate.json"
-
--- A stream that collects what is written to it.
-local function buffer()
-  local b = { chunks = {} }
-  function b:write(...)
-    for _, s in ipairs({ ... }) do self.chunks[#self.chunks + 1] = s end
-    return self
-  end
-  function b:text() return table.concat(self.chunks) end
-  function b:lines()
-    local out = {}
-    for l in self:text():gmatch("([^\n]*)\n") do out[#out + 1] = l end
-    return out
-  end
-  return b
-end
+local buffer = require("spec.support.fake").buffer
 
 describe("twingate.log", function()
   local out, saved

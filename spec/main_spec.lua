@@ -1,29 +1,9 @@
 local main = require "twingate.main"
 local errors = require "twingate.errors"
+local fake = require "spec.support.fake"
+local cli = require "spec.support.cli"
 
--- A stream that collects what is written to it.
-local function buffer()
-  local b = { parts = {} }
-  function b:write(...)
-    for _, s in ipairs{ ... } do self.parts[#self.parts + 1] = tostring(s) end
-    return self
-  end
-  function b:flush() return self end
-  function b:text() return table.concat(self.parts) end
-  return b
-end
-
-local function env(t)
-  return function(name) return t[name] end
-end
-
-local function tmpfile(content)
-  local path = os.tmpname()
-  local f = assert(io.open(path, "wb"))
-  f:write(content)
-  f:close()
-  return path
-end
+local buffer, env, tmpfile = fake.buffer, fake.env, cli.tmpfile
 
 describe("twingate.main", function()
   local saved_twingate, configured, stderr, opts

@@ -40,6 +40,13 @@ function M.write_file(path, content)
   return path
 end
 
+--- A new temporary file holding `content` (not removed by `cleanup()`).
+-- @param content string
+-- @return its path
+function M.tmpfile(content)
+  return M.write_file(os.tmpname(), content)
+end
+
 local temps = {}
 
 --- A temporary file name, removed by `cleanup()`.

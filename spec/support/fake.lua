@@ -14,7 +14,6 @@
 -- entries may be functions too). A response is `{ data = ..., errors = ... }`
 -- (encoded as the JSON body), `{ status = 502, body = "" }` (sent as is), or
 -- `{ fail = true, sent = bool, code = n, message = "..." }` (a transport failure).
-local twingate = require "twingate"
 local graphql = require "twingate.graphql"
 local json = require "twingate.json"
 
@@ -66,7 +65,7 @@ function M.connect(respond, opts)
   local o = { endpoint = M.ENDPOINT, api_token = M.TOKEN, transport = t,
     sleep = function() end, random = function() return 0 end }
   for k, v in pairs(opts or {}) do o[k] = v end
-  return twingate.connect(o), t
+  return require("twingate").connect(o), t
 end
 
 --- A connection page: nodes get cursors "c1", "c2", ...
@@ -85,6 +84,33 @@ end
 -- @return a function for `connect`/`transport`
 function M.payload(p)
   return function(_, _, info) return { data = { [info.fields[1].name] = p } } end
+end
+
+--- A stream that collects what is written to it (for log.configure{ stream = ... } and
+-- main's stderr): `write(...)` (values tostring'd), `flush()`, `text()`, `lines()` (each
+-- newline-terminated line, without its newline).
+-- @return the buffer
+function M.buffer()
+  local b = { chunks = {} }
+  function b:write(...)
+    for _, s in ipairs({ ... }) do self.chunks[#self.chunks + 1] = tostring(s) end
+    return self
+  end
+  function b:flush() return self end
+  function b:text() return table.concat(self.chunks) end
+  function b:lines()
+    local out = {}
+    for l in self:text():gmatch("([^\n]*)\n") do out[#out + 1] = l end
+    return out
+  end
+  return b
+end
+
+--- A fake environment: a getenv over the table `t`.
+-- @param t table name -> value
+-- @return function(name) -> value or nil
+function M.env(t)
+  return function(name) return t[name] end
 end
 
 return M
