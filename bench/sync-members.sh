@@ -7,7 +7,7 @@
 # plus each one's rate-limit floor: the least time the real API's limits (60 reads,
 # 20 writes a minute) allow for that many requests. Finally ours runs again under those
 # limits (compressed in time by BENCH_TIME_SCALE) to show how close it gets to its floor.
-# Environment: BENCH_LATENCY_MS (default 20) per response, BENCH_TIME_SCALE (default 30).
+# Environment: BENCH_LATENCY_MS (default 20) per response, BENCH_TIME_SCALE (default 6).
 # Prints numbers only; it asserts nothing.
 set -eu
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j "$(nproc)" >/dev/null
 
 latency=${BENCH_LATENCY_MS:-20}
-scale=${BENCH_TIME_SCALE:-30}
+scale=${BENCH_TIME_SCALE:-6}
 work=$(mktemp -d)
 trap 'kill $sim 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
 sim=
