@@ -347,76 +347,10 @@ end
 ---------------------------------------------------------------------------
 local dry_run = tg.dry_run
 run_opts.dry_run = dry_run
-run_opts.on_result = function(change, ok, res)
-  if ok then
-    log.info(string.format("%s group %s: done", change.action, quote(change.name)))
-  else
-    log.error(string.format("%s group %s failed: %s", change.action, quote(change.name), tostring(res)))
-  end
-end
--- One line of an error or reason: line breaks and control characters escaped.
-local function one_line(e)
-  local s = tostring(e):gsub("[\r\n]+", " ")
-  return (s:gsub("[%z\1-\31\127]", function(c) return string.format("\\x%02X", c:byte()) end))
-end
-
--- What the plan's report adds to the summary: write requests, failures,
--- unknown outcomes, what the journal showed as done on a resume, and where
--- a run that stopped early left off.
-local function outcome_lines(report, out)
-  local function title(c) return string.format("%s %s %s", c.action, c.kind, quote(c.name)) end
-  if report.dry_run then
-    local n = #(report.would_send or {})
-    if n > 0 then out[#out + 1] = string.format("  write requests it would send: %d", n) end
-  elseif (report.requests or 0) > 0 then
-    out[#out + 1] = string.format("  write requests: %d", report.requests)
-  end
-  if #report.failures > 0 then
-    out[#out + 1] = string.format("  failed: %d", #report.failures)
-    for _, f in ipairs(report.failures) do
-      out[#out + 1] = string.format("    %s: %s", title(f.change), one_line(f.error))
-    end
-  end
-  if #(report.unknowns or {}) > 0 then
-    out[#out + 1] = string.format("  unknown outcome (may have been applied; check): %d", #report.unknowns)
-    for _, u in ipairs(report.unknowns) do
-      out[#out + 1] = string.format("    %s: %s", title(u.change), one_line(u.reason or u.error))
-    end
-  end
-  if (report.already or 0) > 0 then
-    out[#out + 1] = string.format("  already done by an earlier run (journal): %d", report.already)
-  end
-  if (report.settled or 0) > 0 then
-    out[#out + 1] = string.format("  in flight in the journal and no longer needed (already applied): %d",
-      report.settled)
-  end
-  if report.aborted then
-    local n = 0
-    for _, r in ipairs(report.results) do
-      if r.status == "skipped" and type(r.reason) == "string" and r.reason:find("^not attempted") then n = n + 1 end
-    end
-    out[#out + 1] = string.format("  stopped after %s; %d change%s not attempted", one_line(report.aborted),
-      n, n == 1 and "" or "s")
-  end
-end
-
--- Run the plan with only this script's summary; an interrupted run
--- (SIGINT/SIGTERM raises out of plan:run) still prints the plan's account
--- of what was applied before the process exits 128 + N.
-local function run_plan(plan, tg, run_opts)
-  run_opts.quiet_summary = true
-  local ok, code, report = pcall(plan.run, plan, tg, run_opts)
-  if ok then return code, report end
-  local e = code
-  if type(e) == "table" and e.interrupted and type(e.report) == "table" then
-    io.stdout:write("\n", plan:summary(e.report))
-    io.stdout:flush()
-  end
-  error(e, 0)
-end
-
--- one summary: the script's own (the plan's "Applied N of M" would repeat it)
-local code, report = run_plan(plan, tg, run_opts)
+run_opts.on_result = planning.result_logger()
+-- one summary: the script's own (the plan's "Applied N of M" would repeat it);
+-- an interrupted run still prints the plan's account of what was applied
+local code, report = plan:run_quiet(tg, run_opts)
 if report.declined then return code end
 
 local done = { groups = 0, added = 0, removed = 0, created = 0 }    -- applied
@@ -435,15 +369,16 @@ local out = {}
 local nothing = plan:is_empty() and (report.failed or 0) == 0 and (report.unknown or 0) == 0
 if nothing and skipped_rows == 0 then return code end
 out[#out + 1] = ""
-out[#out + 1] = dry_run and "Summary (dry run, nothing changed):" or "Summary:"
+out[#out + 1] = planning.summary_heading(dry_run)
 local shown = dry_run and totals or done
+local function verb(v, past) return planning.verb(dry_run, v, past) end
 if not nothing then
-  out[#out + 1] = string.format("  groups %s: %d (%d created)", dry_run and "to change" or "changed",
+  out[#out + 1] = string.format("  groups %s: %d (%d created)", verb("change", "changed"),
     shown.groups, shown.created)
-  out[#out + 1] = string.format("  members %s: %d, %s: %d", dry_run and "to add" or "added", shown.added,
-    dry_run and "to remove" or "removed", shown.removed)
+  out[#out + 1] = string.format("  members %s: %d, %s: %d", verb("add", "added"), shown.added,
+    verb("remove", "removed"), shown.removed)
 end
-outcome_lines(report, out)
+plan:report_lines(report, { into = out })
 out[#out + 1] = string.format("  rows skipped: %d", skipped_rows)
 table.sort(skipped, function(a, b) return (a.line or 0) < (b.line or 0) end)
 for _, s in ipairs(skipped) do

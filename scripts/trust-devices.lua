@@ -282,76 +282,10 @@ end
 ---------------------------------------------------------------------------
 local dry_run = tg.dry_run
 run_opts.dry_run = dry_run
-run_opts.on_result = function(change, ok, res)
-  if ok then
-    log.info(string.format("%s %s: done", change.kind, quote(change.name)))
-  else
-    log.error(string.format("%s %s failed: %s", change.kind, quote(change.name), tostring(res)))
-  end
-end
--- One line of an error or reason: line breaks and control characters escaped.
-local function one_line(e)
-  local s = tostring(e):gsub("[\r\n]+", " ")
-  return (s:gsub("[%z\1-\31\127]", function(c) return string.format("\\x%02X", c:byte()) end))
-end
-
--- What the plan's report adds to the summary: write requests, failures,
--- unknown outcomes, what the journal showed as done on a resume, and where
--- a run that stopped early left off.
-local function outcome_lines(report, out)
-  local function title(c) return string.format("%s %s %s", c.action, c.kind, quote(c.name)) end
-  if report.dry_run then
-    local n = #(report.would_send or {})
-    if n > 0 then out[#out + 1] = string.format("  write requests it would send: %d", n) end
-  elseif (report.requests or 0) > 0 then
-    out[#out + 1] = string.format("  write requests: %d", report.requests)
-  end
-  if #report.failures > 0 then
-    out[#out + 1] = string.format("  failed: %d", #report.failures)
-    for _, f in ipairs(report.failures) do
-      out[#out + 1] = string.format("    %s: %s", title(f.change), one_line(f.error))
-    end
-  end
-  if #(report.unknowns or {}) > 0 then
-    out[#out + 1] = string.format("  unknown outcome (may have been applied; check): %d", #report.unknowns)
-    for _, u in ipairs(report.unknowns) do
-      out[#out + 1] = string.format("    %s: %s", title(u.change), one_line(u.reason or u.error))
-    end
-  end
-  if (report.already or 0) > 0 then
-    out[#out + 1] = string.format("  already done by an earlier run (journal): %d", report.already)
-  end
-  if (report.settled or 0) > 0 then
-    out[#out + 1] = string.format("  in flight in the journal and no longer needed (already applied): %d",
-      report.settled)
-  end
-  if report.aborted then
-    local n = 0
-    for _, r in ipairs(report.results) do
-      if r.status == "skipped" and type(r.reason) == "string" and r.reason:find("^not attempted") then n = n + 1 end
-    end
-    out[#out + 1] = string.format("  stopped after %s; %d change%s not attempted", one_line(report.aborted),
-      n, n == 1 and "" or "s")
-  end
-end
-
--- Run the plan with only this script's summary; an interrupted run
--- (SIGINT/SIGTERM raises out of plan:run) still prints the plan's account
--- of what was applied before the process exits 128 + N.
-local function run_plan(plan, tg, run_opts)
-  run_opts.quiet_summary = true
-  local ok, code, report = pcall(plan.run, plan, tg, run_opts)
-  if ok then return code, report end
-  local e = code
-  if type(e) == "table" and e.interrupted and type(e.report) == "table" then
-    io.stdout:write("\n", plan:summary(e.report))
-    io.stdout:flush()
-  end
-  error(e, 0)
-end
-
--- one summary: the script's own (the plan's "Applied N of M" would repeat it)
-local code, report = run_plan(plan, tg, run_opts)
+run_opts.on_result = planning.result_logger(function(c) return c.kind .. " " .. quote(c.name) end)
+-- one summary: the script's own (the plan's "Applied N of M" would repeat it);
+-- an interrupted run still prints the plan's account of what was applied
+local code, report = plan:run_quiet(tg, run_opts)
 if report.declined then return code end
 
 -- an empty plan has said "No changes." already: only unmatched serials follow it
@@ -372,12 +306,13 @@ for _, r in ipairs(report.results or {}) do
     end
   end
 end
-out[#out + 1] = dry_run and "Summary (dry run, nothing changed):" or "Summary:"
+out[#out + 1] = planning.summary_heading(dry_run)
+local function verb(v, past) return planning.verb(dry_run, v, past) end
 if not nothing then
-  out[#out + 1] = string.format("  serials %s: %d", dry_run and "to register" or "registered", registered_n)
-  out[#out + 1] = string.format("  devices %s: %d, %s: %d", dry_run and "to trust" or "trusted", trusted_n,
-    dry_run and "to untrust" or "untrusted", untrusted_n)
-  outcome_lines(report, out)
+  out[#out + 1] = string.format("  serials %s: %d", verb("register", "registered"), registered_n)
+  out[#out + 1] = string.format("  devices %s: %d, %s: %d", verb("trust", "trusted"), trusted_n,
+    verb("untrust", "untrusted"), untrusted_n)
+  plan:report_lines(report, { into = out })
 end
 out[#out + 1] = string.format("  serials with no matching device: %d", #unmatched)
 for _, w in ipairs(unmatched) do

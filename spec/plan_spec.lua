@@ -1,6 +1,7 @@
 -- Specs for twingate.plan: collecting, rendering, applying and summarising.
 local plan_mod = require "twingate.plan"
 local errors = require "twingate.errors"
+local fake_buffer = require("spec.support.fake").buffer
 
 describe("twingate.plan", function()
   local plan, calls
@@ -311,6 +312,154 @@ describe("twingate.plan", function()
         .. " 3 added, 1 removed, 1 field changed).\n", plan:summary(plan:apply{ dry_run = true }))
       local empty = plan_mod.new()
       assert.are.equal("No changes.\n", empty:summary(empty:apply()))
+    end)
+  end)
+
+  describe("change_label()", function()
+    it("names a change by action, kind and quoted name", function()
+      assert.are.equal('update group "Eng\\n"', plan_mod.change_label{ action = "update", kind = "group", name = "Eng\n" })
+      assert.are.equal('create serial numbers "registered serials"',
+        plan_mod.change_label{ action = "create", kind = "serial numbers", name = "registered serials" })
+    end)
+  end)
+
+  describe("result_logger()", function()
+    local fake = require "spec.support.fake"
+    local log = require "twingate.log"
+    local buf
+
+    before_each(function()
+      buf = fake.buffer()
+      log.configure{ level = "info", stream = buf, format = "text" }
+    end)
+    after_each(function()
+      log.configure{ level = "info", stream = io.stderr }
+    end)
+
+    it("logs a done change at info and a failed one at error, with the change's label", function()
+      local on_result = plan_mod.result_logger()
+      on_result({ action = "update", kind = "group", name = "Eng" }, true, {})
+      on_result({ action = "delete", kind = "user", name = "a@x.com" }, false, "twingate: mutation: nope")
+      local text = buf:text()
+      assert.matches('update group "Eng": done', text, 1, true)
+      assert.matches('delete user "a@x.com" failed: twingate: mutation: nope', text, 1, true)
+      assert.not_matches('"Eng" failed', text, 1, true)
+    end)
+
+    it("uses the label function it is given", function()
+      local on_result = plan_mod.result_logger(function(c) return c.kind .. " " .. c.name end)
+      on_result({ action = "update", kind = "device", name = "Mac" }, true)
+      assert.matches("device Mac: done", buf:text(), 1, true)
+      assert.not_matches("update device", buf:text(), 1, true)
+    end)
+  end)
+
+  describe("summary_heading() and verb()", function()
+    it("words a dry run as what would be done", function()
+      assert.are.equal("Summary (dry run, nothing changed):", plan_mod.summary_heading(true))
+      assert.are.equal("Summary:", plan_mod.summary_heading(false))
+      assert.are.equal("to create", plan_mod.verb(true, "create", "created"))
+      assert.are.equal("created", plan_mod.verb(false, "create", "created"))
+      assert.are.equal("created", plan_mod.verb(nil, "create", "created"))
+    end)
+  end)
+
+  describe("report_lines()", function()
+    local function report(t)
+      local r = { dry_run = false, requests = 0, failures = {}, unknowns = {}, results = {}, already = 0 }
+      for k, v in pairs(t or {}) do r[k] = v end
+      return r
+    end
+
+    it("gives no line for a clean run without writes", function()
+      assert.are.same({}, plan:report_lines(report()))
+    end)
+
+    it("counts write requests sent, or that a dry run would send", function()
+      assert.are.same({ "  write requests: 2" }, plan:report_lines(report{ requests = 2 }))
+      assert.are.same({ "  write requests it would send: 3" },
+        plan:report_lines(report{ dry_run = true, requests = 5, would_send = { {}, {}, {} } }))
+      -- opts.dry_run wins over the report's
+      assert.are.same({ "  write requests: 5" },
+        plan:report_lines(report{ dry_run = true, requests = 5, would_send = { {} } }, { dry_run = false }))
+      assert.are.same({}, plan:report_lines(report{ dry_run = true, would_send = {} }))
+    end)
+
+    it("lists failures and unknown outcomes on one line each, errors escaped", function()
+      local ch = plan.changes
+      local lines = plan:report_lines(report{
+        failures = { { change = ch[2], error = "twingate: mutation: bad\nthing\1" } },
+        unknowns = { { change = ch[1], reason = "lost response" }, { change = ch[3], error = "HTTP 502" } },
+      })
+      assert.are.same({
+        "  failed: 1",
+        '    update group "Engineering": twingate: mutation: bad thing\\x01',
+        "  unknown outcome (may have been applied; check): 2",
+        '    create group "Ops": lost response',
+        '    delete group "Old": HTTP 502',
+      }, lines)
+    end)
+
+    it("names changes with the label function it is given", function()
+      local lines = plan:report_lines(report{ failures = { { change = plan.changes[3], error = "no" } } },
+        { label = function(c) return "f.csv:7 " .. c.name end })
+      assert.are.same({ "  failed: 1", "    f.csv:7 Old: no" }, lines)
+    end)
+
+    it("tells what the journal showed as done or no longer needed, and where an early stop left off", function()
+      local r = report{ already = 2, settled = 1, aborted = errors.new("transport", "connection refused"),
+        results = {
+          { status = "applied" },
+          { status = "skipped", reason = "not attempted: the run stopped" },
+          { status = "skipped", reason = "already done (journal)" },
+        } }
+      assert.are.same({
+        "  already done by an earlier run (journal): 2",
+        "  in flight in the journal and no longer needed (already applied): 1",
+        "  stopped after twingate: transport: connection refused; 1 change not attempted",
+      }, plan:report_lines(r))
+    end)
+
+    it("appends to the array it is given", function()
+      local out = { "Summary:" }
+      local got = plan:report_lines(report{ requests = 1 }, { into = out })
+      assert.are.equal(out, got)
+      assert.are.same({ "Summary:", "  write requests: 1" }, out)
+    end)
+  end)
+
+  describe("run_quiet()", function()
+    it("applies and returns the code and report, printing the plan but not the plan's summary", function()
+      local out = fake_buffer()
+      local opts = { stdout = out, yes = true }
+      local code, report = small_plan():run_quiet({ dry_run = false }, opts)
+      assert.are.equal(0, code)
+      assert.are.equal(3, report.applied)
+      assert.are.same({ "Ops", "Engineering", "Old" }, calls)
+      assert.matches("Totals:", out:text(), 1, true)
+      assert.not_matches("Applied 3 of 3", out:text(), 1, true)
+      assert.is_nil(opts.quiet_summary)
+    end)
+
+    it("prints the plan's summary of what was applied when interrupted, then raises on", function()
+      local out, err_out = fake_buffer(), fake_buffer()
+      local ok, e = pcall(small_plan().run_quiet, small_plan(), { dry_run = false }, { stdout = out, yes = true,
+        stderr = err_out, interrupted = function() if #calls >= 1 then return 2 end end })
+      assert.is_false(ok)
+      assert.is_true(e.interrupted)
+      assert.are.equal(130, plan_mod.exit_code(e.report))
+      assert.matches("\nApplied 1 of 3 changes", out:text(), 1, true)
+      assert.matches("interrupted: 1 of 3 changes applied", err_out:text(), 1, true)
+    end)
+
+    it("raises other errors unchanged, printing nothing more", function()
+      local p = plan_mod.new()
+      p:add{ kind = "group", action = "create", name = "X", apply = function() end }
+      local out = fake_buffer()
+      local ok, e = pcall(p.run_quiet, p, { dry_run = false }, { stdout = out, yes = true, resume = "/nonexistent/j" })
+      assert.is_false(ok)
+      assert.are.equal("invalid_argument", e.kind)
+      assert.are.equal("", out:text())
     end)
   end)
 

@@ -640,6 +640,15 @@ local function error_text(e)
   return (s:gsub("[%z\1-\31\127]", function(c) return string.format("\\x%02X", c:byte()) end))
 end
 
+-- How many changes of a report were not attempted (after an early stop).
+local function not_attempted(report)
+  local n = 0
+  for _, r in ipairs(report.results or {}) do
+    if r.status == "skipped" and type(r.reason) == "string" and r.reason:find("^not attempted") then n = n + 1 end
+  end
+  return n
+end
+
 --- A short readable summary of an apply report.
 -- @param report as returned by `apply`
 -- @return string ending with a newline
@@ -686,14 +695,109 @@ function Plan:summary(report)
     end
   end
   if report.aborted then
-    local n = 0
-    for _, r in ipairs(report.results) do
-      if r.status == "skipped" and r.reason and r.reason:find("^not attempted") then n = n + 1 end
-    end
+    local n = not_attempted(report)
     lines[#lines + 1] = string.format("Stopped after %s; %d change%s not attempted.",
       error_text(report.aborted), n, n == 1 and "" or "s")
   end
   return table.concat(lines, "\n") .. "\n"
+end
+
+---------------------------------------------------------------------------
+-- A script's own summary (scripts that count their own facts run the plan
+-- with `run_quiet` and build their summary around `report_lines`)
+---------------------------------------------------------------------------
+
+--- The label of a change in log lines and summaries: `action kind "name"`
+-- (e.g. `update group "Eng"`; the name quoted as by `quote`).
+-- @param change a change of a plan
+-- @return string
+function M.change_label(change)
+  return string.format("%s %s %s", change.action, change.kind, M.quote(change.name))
+end
+
+--- An `on_result` function for `run`/`apply` that logs every change: info
+-- `<label>: done`, or error `<label> failed: <error>`.
+-- @param label optional function(change) -> string (default `change_label`)
+-- @return function(change, ok, result)
+function M.result_logger(label)
+  label = label or M.change_label
+  return function(change, ok, res)
+    if ok then
+      log.info(label(change) .. ": done")
+    else
+      log.error(label(change) .. " failed: " .. tostring(res))
+    end
+  end
+end
+
+--- The heading of a script's summary: "Summary (dry run, nothing changed):"
+-- or "Summary:".
+-- @param dry_run boolean
+-- @return string
+function M.summary_heading(dry_run)
+  return dry_run and "Summary (dry run, nothing changed):" or "Summary:"
+end
+
+--- A count's wording in a summary: "to <verb>" in a dry run, else the past
+-- tense (`verb(true, "create", "created")` is "to create").
+-- @param dry_run boolean
+-- @param verb string (infinitive)
+-- @param past string (past participle)
+-- @return string
+function M.verb(dry_run, verb, past)
+  return dry_run and ("to " .. verb) or past
+end
+
+--- The summary lines every bulk script shares, indented by two spaces, in
+-- this order: write requests (sent, or that a dry run would send), failed
+-- changes with their errors, changes with an unknown outcome with the
+-- reason, changes a resumed journal showed as done, changes in flight in the
+-- journal no longer needed, and where a run that stopped early left off.
+-- Lines with a zero count are left out. Errors and reasons are printed on
+-- one line (line breaks and control characters escaped).
+-- @param report from `run`/`apply`
+-- @param opts optional table: `dry_run` (default `report.dry_run`), `label`
+--   (function(change) -> string naming a failed or unknown change; default
+--   `change_label`), `into` (an array to append the lines to)
+-- @return the array of lines (`into` when given; possibly empty)
+function Plan:report_lines(report, opts)
+  opts = opts or {}
+  local label = opts.label or M.change_label
+  local dry = opts.dry_run
+  if dry == nil then dry = report.dry_run end
+  local out = opts.into or {}
+  if dry then
+    local n = #(report.would_send or {})
+    if n > 0 then out[#out + 1] = string.format("  write requests it would send: %d", n) end
+  elseif (report.requests or 0) > 0 then
+    out[#out + 1] = string.format("  write requests: %d", report.requests)
+  end
+  local failures, unknowns = report.failures or {}, report.unknowns or {}
+  if #failures > 0 then
+    out[#out + 1] = string.format("  failed: %d", #failures)
+    for _, f in ipairs(failures) do
+      out[#out + 1] = string.format("    %s: %s", label(f.change), error_text(f.error))
+    end
+  end
+  if #unknowns > 0 then
+    out[#out + 1] = string.format("  unknown outcome (may have been applied; check): %d", #unknowns)
+    for _, u in ipairs(unknowns) do
+      out[#out + 1] = string.format("    %s: %s", label(u.change), error_text(u.reason or u.error))
+    end
+  end
+  if (report.already or 0) > 0 then
+    out[#out + 1] = string.format("  already done by an earlier run (journal): %d", report.already)
+  end
+  if (report.settled or 0) > 0 then
+    out[#out + 1] = string.format("  in flight in the journal and no longer needed (already applied): %d",
+      report.settled)
+  end
+  if report.aborted then
+    local n = not_attempted(report)
+    out[#out + 1] = string.format("  stopped after %s; %d change%s not attempted", error_text(report.aborted),
+      n, n == 1 and "" or "s")
+  end
+  return out
 end
 
 --- The exit code for an apply report: 0 all done (or dry run, or nothing to
@@ -904,6 +1008,29 @@ function Plan:run(tg, opts)
     error(e, 0)
   end
   return M.exit_code(report), report
+end
+
+--- `run` for a script that prints its own summary (see `report_lines`): runs
+-- with `quiet_summary`, so the plan's "Applied N of M" summary is not
+-- printed; but when SIGINT/SIGTERM stops the run, the plan's summary of what
+-- was applied is written (to `opts.stdout`, default io.stdout) before the
+-- interruption is raised on, as `run` raises it.
+-- @param tg the twingate client
+-- @param opts as for `run` (not modified)
+-- @return exit code, report (as `run`)
+function Plan:run_quiet(tg, opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.quiet_summary = true
+  local ok, code, report = pcall(self.run, self, tg, o)
+  if ok then return code, report end
+  local e = code
+  if type(e) == "table" and e.interrupted and type(e.report) == "table" then
+    local out = o.stdout or io.stdout
+    out:write("\n", self:summary(e.report))
+    out:flush()
+  end
+  error(e, 0)
 end
 
 return M
