@@ -2,6 +2,7 @@
 -- exit codes, text and JSON output, --network, --stale-after, --silent-ok,
 -- read-only, usage errors, hostile names, API failures.
 local sim = require "spec.support.sim"
+local cli = require "spec.support.cli"
 local h = require "spec.fixtures.ops.helper"
 local cjson = require "cjson"
 
@@ -41,6 +42,7 @@ describe("scripts/connector-health.lua #integration", function()
 
   teardown(function()
     if s then s:stop() end
+    cli.cleanup()
   end)
 
   before_each(function()
@@ -151,12 +153,7 @@ describe("scripts/connector-health.lua #integration", function()
     assert.are.equal(4, code, err)
     assert.not_matches("wrong", err)
     s:fault{ match = "query", status = 503, count = 50 }
-    local errfile = h.tmpname()
-    local p = assert(io.popen(h.command(s, { SCRIPT }):gsub("TWINGATE_RATE_LIMIT=off", "TWINGATE_RATE_LIMIT=off TWINGATE_HTTP_MAX_RETRY=1")
-      .. " </dev/null 2>" .. errfile))
-    p:read("a")
-    local _, _, code5 = p:close()
-    os.remove(errfile)
+    local code5 = h.run(s, { SCRIPT }, { env = { TWINGATE_HTTP_MAX_RETRY = "1" } })
     assert.are.equal(5, code5)
   end)
 

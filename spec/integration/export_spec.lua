@@ -5,41 +5,13 @@
 local sim = require "spec.support.sim"
 local cjson = require "cjson"
 
-local ROOT = assert(io.popen("pwd")):read("l")
-local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
-if BIN:sub(1, 1) ~= "/" then BIN = ROOT .. "/" .. BIN end
+local cli = require "spec.support.cli"
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function tmpname(suffix)
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. (suffix or "")
-end
+local slurp, tmpname = cli.slurp, cli.tmppath
 
 -- Run the binary against simulator `s`; returns exit code, stdout, stderr.
 local function run(s, args)
-  local parts = { "env", "-u TWINGATE_NETWORK", "-u TWINGATE_API_TOKEN_FILE", "-u TWINGATE_DRY_RUN",
-    "TWINGATE_LUA_DIR=" .. quote(ROOT .. "/lua"), "TWINGATE_ENDPOINT=" .. quote(s.url),
-    "TWINGATE_API_TOKEN=" .. quote(s.token), "TWINGATE_RATE_LIMIT=off", quote(BIN) }
-  for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
-  local errfile = tmpname()
-  local p = assert(io.popen(table.concat(parts, " ") .. " </dev/null 2>" .. errfile, "r"))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local err = slurp(errfile)
-  os.remove(errfile)
-  return code, out, err
+  return cli.run(args, cli.against(s))
 end
 
 local G_SEMI = 'Ops; EU "night", {shift} $x \\ back'
@@ -100,6 +72,7 @@ describe("scripts/export.lua #integration", function()
   end)
   teardown(function()
     if s then s:stop() end
+    cli.cleanup()
   end)
   before_each(function()
     load_seed(s, base(true))

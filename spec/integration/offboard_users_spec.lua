@@ -3,6 +3,7 @@
 -- SYSTEM groups, unknown emails, dry run, idempotence, bad CSVs, hostile
 -- names, injected failures, a killed run resumed from its journal.
 local sim = require "spec.support.sim"
+local cli = require "spec.support.cli"
 local h = require "spec.fixtures.ops.helper"
 
 local SCRIPT = "scripts/offboard-users.lua"
@@ -10,7 +11,7 @@ local HOSTILE = 'Ops "quoted", {braces} $var \n new line ✨'
 local s
 
 local function offboard(csv_text, ...)
-  local path = h.write_file(h.tmpname(".csv"), csv_text)
+  local path = cli.write_file(cli.tmppath(".csv"), csv_text)
   local code, out, err = h.run(s, { SCRIPT, path, ... })
   return code, out, err, path
 end
@@ -73,6 +74,7 @@ describe("scripts/offboard-users.lua #integration", function()
 
   teardown(function()
     if s then s:stop() end
+    cli.cleanup()
   end)
 
   before_each(function()
@@ -210,15 +212,10 @@ describe("scripts/offboard-users.lua #integration", function()
   end)
 
   describe("confirmation", function()
-    -- run under a pseudo-terminal (util-linux `script`), answering `answer`
+    -- run under a pseudo-terminal, answering `answer`
     local function on_tty(answer, csv_text, ...)
-      local path = h.write_file(h.tmpname(".csv"), csv_text)
-      local cmd = h.command(s, { SCRIPT, path, ... })
-      local p = assert(io.popen("printf " .. h.quote(answer .. "\\n") .. " | script -qec " .. h.quote(cmd)
-        .. " /dev/null 2>&1"))
-      local out = p:read("a")
-      local _, _, code = p:close()
-      return code, out
+      local path = cli.write_file(cli.tmppath(".csv"), csv_text)
+      return h.on_tty(s, answer, { SCRIPT, path, ... })
     end
 
     it("asks on a terminal, even when the plan only disables, and applies nothing on no", function()
@@ -295,25 +292,25 @@ describe("scripts/offboard-users.lua #integration", function()
 
   describe("journal and resume", function()
     it("resumes a killed run without losing or repeating a change", function()
-      local journal = h.tmpname(".jsonl")
-      local path = h.write_file(h.tmpname(".csv"), emails_csv{ "user04@example.com", "user05@example.com" })
+      local journal = cli.tmppath(".jsonl")
+      local path = cli.write_file(cli.tmppath(".csv"), emails_csv{ "user04@example.com", "user05@example.com" })
       -- the first request goes through; the second hangs until the run is killed
       s:fault{ match = "mutation", delayMs = 1, count = 1 }
       s:fault{ match = "mutation", delayMs = 3000, count = 1 }
-      local pidfile = h.tmpname()
+      local pidfile = cli.tmppath()
       os.execute(h.command(s, { SCRIPT, path, "--batch-size", "1", "--journal", journal })
         .. " </dev/null >/dev/null 2>&1 & echo $! > " .. pidfile)
-      local pid = tonumber((h.slurp(pidfile):match("%d+")))
+      local pid = tonumber((cli.slurp(pidfile):match("%d+")))
       local sending = 0
       for _ = 1, 100 do
-        sending = select(2, h.slurp(journal):gsub('"state":"sending"', ""))
+        sending = select(2, cli.slurp(journal):gsub('"state":"sending"', ""))
         if sending >= 2 then break end
         os.execute("sleep 0.05")
       end
       assert.are.equal(2, sending)
       os.execute("kill -9 " .. pid)
       os.execute("sleep 0.2")
-      local before = h.slurp(journal)
+      local before = cli.slurp(journal)
       assert.matches('"state":"done"', before, 1, true)
 
       local code, out, err = h.run(s, { SCRIPT, path, "--batch-size", "1", "--resume", journal })
@@ -326,7 +323,7 @@ describe("scripts/offboard-users.lua #integration", function()
       end
       assert.are.equal("BLOCKED", st.devices["laptop-4"].activeState)
       assert.are.equal("BLOCKED", st.devices["laptop-5"].activeState)
-      local after = h.slurp(journal)
+      local after = cli.slurp(journal)
       assert.are.equal(before, after:sub(1, #before))   -- appended, not rewritten
       -- a third run has nothing to do
       s:reset()
@@ -335,7 +332,7 @@ describe("scripts/offboard-users.lua #integration", function()
     end)
 
     it("refuses a journal from another input", function()
-      local journal = h.tmpname(".jsonl")
+      local journal = cli.tmppath(".jsonl")
       assert.are.equal(0, (offboard(emails_csv{ "user04@example.com" }, "--journal", journal)))
       s:reset()
       local code, _, err = offboard(emails_csv{ "user05@example.com" }, "--resume", journal)

@@ -3,55 +3,20 @@
 -- hostile names, injected failures, journal and resume after a kill.
 local sim = require "spec.support.sim"
 
-local ROOT = assert(io.popen("pwd")):read("l")
-local BIN = os.getenv("TWINGATE_LUA_BIN") or "build/twingate-lua"
-if BIN:sub(1, 1) ~= "/" then BIN = ROOT .. "/" .. BIN end
-local SCRIPT = ROOT .. "/scripts/sync-group-members.lua"
+local cli = require "spec.support.cli"
 
-local function quote(s)
-  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
-end
-
-local function slurp(path)
-  local f = io.open(path, "rb")
-  if not f then return "" end
-  local s = f:read("a")
-  f:close()
-  return s
-end
-
-local function write_file(path, content)
-  local f = assert(io.open(path, "wb"))
-  f:write(content)
-  f:close()
-  return path
-end
-
-local function tmpname(suffix)
-  local p = os.tmpname()
-  os.remove(p)
-  return p .. (suffix or "")
-end
+local slurp, write_file, tmpname = cli.slurp, cli.write_file, cli.tmppath
 
 local s -- the simulator
 
+-- The binary with its own (embedded) modules, against the simulator (cli.against).
 local function command(args)
-  local parts = { "env", "-u TWINGATE_NETWORK", "-u TWINGATE_API_TOKEN_FILE", "-u TWINGATE_DRY_RUN",
-    "-u TWINGATE_LUA_DIR", "TWINGATE_ENDPOINT=" .. quote(s.url), "TWINGATE_API_TOKEN=" .. quote(s.token),
-    "TWINGATE_RATE_LIMIT=off", quote(BIN) }
-  for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
-  return table.concat(parts, " ")
+  return cli.command(args, cli.against(s, { embedded = true }))
 end
 
 -- Run the binary; returns exit code, stdout, stderr.
 local function run(args)
-  local errfile = tmpname()
-  local p = assert(io.popen(command(args) .. " </dev/null 2>" .. errfile, "r"))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local err = slurp(errfile)
-  os.remove(errfile)
-  return code, out, err
+  return cli.run(args, cli.against(s, { embedded = true }))
 end
 
 local function sync(csv_text, ...)
@@ -131,6 +96,7 @@ describe("scripts/sync-group-members.lua #integration", function()
 
   teardown(function()
     if s then s:stop() end
+    cli.cleanup()
   end)
 
   before_each(function()

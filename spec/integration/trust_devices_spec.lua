@@ -3,13 +3,14 @@
 -- unmatched serials, untrust, dry run, idempotence, bad CSVs, hostile values,
 -- injected failures.
 local sim = require "spec.support.sim"
+local cli = require "spec.support.cli"
 local h = require "spec.fixtures.ops.helper"
 
 local SCRIPT = "scripts/trust-devices.lua"
 local s
 
 local function trust(csv_text, ...)
-  local path = h.write_file(h.tmpname(".csv"), csv_text)
+  local path = cli.write_file(cli.tmppath(".csv"), csv_text)
   local code, out, err = h.run(s, { SCRIPT, path, ... })
   return code, out, err, path
 end
@@ -48,6 +49,7 @@ describe("scripts/trust-devices.lua #integration", function()
 
   teardown(function()
     if s then s:stop() end
+    cli.cleanup()
   end)
 
   before_each(function()
@@ -122,15 +124,10 @@ describe("scripts/trust-devices.lua #integration", function()
   end)
 
   describe("confirmation", function()
-    -- run under a pseudo-terminal (util-linux `script`), answering `answer`
+    -- run under a pseudo-terminal, answering `answer`
     local function on_tty(answer, csv_text, ...)
-      local path = h.write_file(h.tmpname(".csv"), csv_text)
-      local cmd = h.command(s, { SCRIPT, path, ... })
-      local p = assert(io.popen("printf " .. h.quote(answer .. "\\n") .. " | script -qec " .. h.quote(cmd)
-        .. " /dev/null 2>&1"))
-      local out = p:read("a")
-      local _, _, code = p:close()
-      return code, out
+      local path = cli.write_file(cli.tmppath(".csv"), csv_text)
+      return h.on_tty(s, answer, { SCRIPT, path, ... })
     end
 
     it("asks on a terminal before untrusting and applies nothing on no", function()

@@ -2,6 +2,7 @@
 -- spec.support.sim) and the small file and shell helpers that go with it.
 --
 --   local cli = require "spec.support.cli"
+--   local code, out, err = cli.run({ "scripts/export.lua", "users" }, cli.against(s))
 --   local code, out, err = cli.run({ "-e", "print(1)" }, { env = { X = "1" }, stdin = "" })
 --   local run = cli.script_runner{ token = TOKEN, prelude = true }
 --   local code, out, err = run(s, "print(#tg.groups:list())", "--dry-run")
@@ -57,6 +58,18 @@ function M.tmpname()
   return p
 end
 
+--- A fresh temporary path that does not exist yet, ending in `suffix` (e.g. ".csv",
+-- ".jsonl": for a file the binary must create), removed by `cleanup()`.
+-- @param suffix optional string
+-- @return string
+function M.tmppath(suffix)
+  local p = os.tmpname()
+  os.remove(p)
+  p = p .. (suffix or "")
+  temps[#temps + 1] = p
+  return p
+end
+
 --- Remove every file `tmpname()` handed out so far (missing ones are ignored).
 function M.cleanup()
   for i = #temps, 1, -1 do
@@ -101,6 +114,28 @@ M.SETTINGS_ENV = {
 -- @return exit code, stdout, stderr
 function M.run(args, opts)
   opts = opts or {}
+  local errfile, infile = os.tmpname(), os.tmpname()
+  M.write_file(infile, opts.stdin or "")
+  local cmd = M.command(args, opts) .. " <" .. M.quote(infile)
+    .. (opts.merge_stderr and " 2>&1" or " 2>" .. M.quote(errfile))
+  if opts.cwd then cmd = "cd " .. M.quote(opts.cwd) .. " && " .. cmd end
+  local p = assert(io.popen(cmd, "r"))
+  local out = p:read("a")
+  local _, _, code = p:close()
+  local err = M.slurp(errfile)
+  os.remove(errfile)
+  os.remove(infile)
+  return code, out, err
+end
+
+--- The shell command `run` runs (environment and binary, each argument quoted), without
+-- redirections or `cwd`: for a spec that runs it itself (in the background, under a
+-- pseudo-terminal).
+-- @param args array of arguments
+-- @param opts as for `run` (`clean`, `unset`, `sim`, `token`, `env`)
+-- @return string
+function M.command(args, opts)
+  opts = opts or {}
   local parts = { "env" }
   if opts.clean then
     for _, name in ipairs(M.SETTINGS_ENV) do parts[#parts + 1] = "-u " .. name end
@@ -116,18 +151,26 @@ function M.run(args, opts)
   for _, k in ipairs(names) do parts[#parts + 1] = k .. "=" .. M.quote(opts.env[k]) end
   parts[#parts + 1] = M.quote(M.bin())
   for _, a in ipairs(args) do parts[#parts + 1] = M.quote(a) end
-  local errfile, infile = os.tmpname(), os.tmpname()
-  M.write_file(infile, opts.stdin or "")
-  local cmd = table.concat(parts, " ") .. " <" .. M.quote(infile)
-    .. (opts.merge_stderr and " 2>&1" or " 2>" .. M.quote(errfile))
-  if opts.cwd then cmd = "cd " .. M.quote(opts.cwd) .. " && " .. cmd end
-  local p = assert(io.popen(cmd, "r"))
-  local out = p:read("a")
-  local _, _, code = p:close()
-  local err = M.slurp(errfile)
-  os.remove(errfile)
-  os.remove(infile)
-  return code, out, err
+  return table.concat(parts, " ")
+end
+
+--- Options for `run`/`command` running a script against simulator `s` as the script
+-- specs do: every settings variable unset (`clean`), the simulator's endpoint and
+-- token, the rate limit off, and the working tree's modules (TWINGATE_LUA_DIR=<cwd>/lua).
+-- @param s a simulator (or any table with `url` and `token`)
+-- @param opts optional: `embedded` (true: the binary's own modules, no
+--   TWINGATE_LUA_DIR), `env` (more variables, applied last), and any other option of
+--   `run` (`token`, `stdin`, `merge_stderr`, ...), kept as given
+-- @return table of options
+function M.against(s, opts)
+  local o = {}
+  for k, v in pairs(opts or {}) do o[k] = v end
+  o.clean, o.sim, o.embedded = true, s, nil
+  local env = { TWINGATE_RATE_LIMIT = "off" }
+  if not (opts and opts.embedded) then env.TWINGATE_LUA_DIR = M.cwd() .. "/lua" end
+  for k, v in pairs(o.env or {}) do env[k] = v end
+  o.env = env
+  return o
 end
 
 --- A runner for Lua code as a script file, against a simulator, with the rate limit off
