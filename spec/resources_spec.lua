@@ -194,5 +194,41 @@ describe("twingate.resources", function()
       tg.resources:access_set("R1", {})
       assert.matches('"access":[]', t.requests[1].raw, nil, true)
     end)
+
+    it("refuses a single edge not wrapped in a list, a set and a list with holes, sending nothing", function()
+      local tg, t = connect(function() error("nothing may be sent") end)
+      for _, edges in ipairs{ { principalId = "G1" }, { G1 = true }, { [1] = "G1", [3] = "G2" }, "G1" } do
+        local ok, err = pcall(tg.resources.access_set, tg.resources, "R1", edges)
+        assert.is_false(ok)
+        assert.equals("invalid_argument", err.kind)
+      end
+      local ok, err = pcall(tg.resources.access_set, tg.resources, "R1", { principalId = "G1" })
+      assert.is_false(ok)
+      assert.matches("wrap a single edge in a list", err.message, nil, true)
+      assert.equals(0, #t.requests)
+    end)
+  end)
+
+  describe("access_remove()", function()
+    it("refuses a set of ids and a list with holes instead of silently doing nothing", function()
+      local tg, t = connect(function() error("nothing may be sent") end)
+      for _, ids in ipairs{ { G1 = true }, { [1] = "G1", [3] = "G2" }, "G1" } do
+        local ok, err = pcall(tg.resources.access_remove, tg.resources, "R1", ids)
+        assert.is_false(ok)
+        assert.equals("invalid_argument", err.kind)
+      end
+      for _, edges in ipairs{ { G1 = true }, { [1] = "G1", [3] = "G2" } } do
+        local ok, err = pcall(tg.resources.access_add, tg.resources, "R1", edges)
+        assert.is_false(ok)
+        assert.equals("invalid_argument", err.kind)
+      end
+      assert.equals(0, #t.requests)
+    end)
+
+    it("sends resourceAccessRemove with the ids as a list", function()
+      local tg, t = connect(function() return { data = { resourceAccessRemove = { ok = true, entity = { id = "R1" } } } } end)
+      tg.resources:access_remove("R1", { "G1", "SA1" })
+      assert.same({ "G1", "SA1" }, t.requests[1].variables.principalIds)
+    end)
   end)
 end)

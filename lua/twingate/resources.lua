@@ -31,6 +31,7 @@
 -- Omitted keys keep their current value.
 local collections = require "twingate.collections"
 local errors = require "twingate.errors"
+local graphql = require "twingate.graphql"
 local json = require "twingate.json"
 local log = require "twingate.log"
 local protocols = require "twingate.protocols"
@@ -369,8 +370,19 @@ local function iso(t)
   return os.date("!%Y-%m-%dT%H:%M:%SZ", math.floor(t))
 end
 
+-- A proper list (keys 1..n) or invalid_argument: a set, a map or a list with
+-- holes is refused before anything is sent (ipairs would silently cut it).
+local function list_arg(fn, v, what)
+  if type(v) == "table" and v.principalId ~= nil then
+    bad(fn, "expects a list of " .. what .. "; wrap a single edge in a list: { { principalId = ... } }")
+  end
+  local ok, res = pcall(graphql.list_value, v, what)
+  if not ok then bad(fn, errors.is(res) and res.message or tostring(res)) end
+  return res
+end
+
 local function edges_input(fn, edges)
-  if type(edges) ~= "table" then bad(fn, "expects a list of access edges { principalId = ..., ... }") end
+  edges = list_arg(fn, edges, "access edges")
   local out = json.array()
   for i, e in ipairs(edges) do
     if type(e) == "string" then e = { principalId = e } end
@@ -407,8 +419,9 @@ end
 -- an omitted field keeps the current value and `twingate.null` clears it. Safe
 -- to resend after a lost response.
 -- @param id resource id
--- @param edges array of `{ principalId =, securityPolicyId =, expiresAt = (ISO string or
---   epoch seconds), approvalMode =, accessPolicy = { mode =, durationSeconds = } }` or principal ids
+-- @param edges array (keys 1..n) of `{ principalId =, securityPolicyId =, expiresAt = (ISO string or
+--   epoch seconds), approvalMode =, accessPolicy = { mode =, durationSeconds = } }` or principal ids;
+--   a single edge not wrapped in a list, a set or a list with holes raises `invalid_argument`
 -- @return the resource (nil when `edges` is empty: nothing is sent)
 -- @raise `not_found` when the resource or a principal does not exist
 function C:access_add(id, edges)
@@ -429,10 +442,11 @@ end
 
 --- Remove the access of these principals (resourceAccessRemove). Safe to resend.
 -- @param id resource id
--- @param principal_ids array of group / service account ids
+-- @param principal_ids array (keys 1..n) of group / service account ids; a set
+--   (`{ [id] = true }`) or a list with holes raises `invalid_argument`
 -- @return the resource (nil when the list is empty: nothing is sent)
 function C:access_remove(id, principal_ids)
-  if type(principal_ids) ~= "table" then bad("access_remove", "expects a list of principal ids") end
+  principal_ids = list_arg("access_remove", principal_ids, "principal ids")
   local ids = json.array()
   for i, p in ipairs(principal_ids) do
     if type(p) ~= "string" or p == "" then bad("access_remove", "principal id #" .. i .. " is not an id string") end
