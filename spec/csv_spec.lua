@@ -174,9 +174,35 @@ describe("twingate.csv", function()
       r:close()
     end)
 
-    it("raises when the file cannot be opened", function()
-      local err = csv_error(function() csv.open(FIX .. "does-not-exist.csv") end)
-      assert.matches("cannot open CSV file", err.message)
+    it("raises 'cannot open PATH: reason' when the file cannot be opened", function()
+      local path = FIX .. "does-not-exist.csv"
+      local err = csv_error(function() csv.open(path) end)
+      assert.are.equal("cannot open " .. path .. ": No such file or directory", err.message)
+    end)
+
+    it("raises 'PATH: is a directory' for a directory", function()
+      local err = csv_error(function() csv.open("spec/fixtures") end)
+      assert.are.equal("spec/fixtures: is a directory", err.message)
+      assert.are.equal("invalid_argument", err.kind)
+    end)
+  end)
+
+  describe("read_file()", function()
+    it("returns the whole content of a file", function()
+      local f = io.open(FIX .. "members.csv", "rb")
+      local want = f:read("a")
+      f:close()
+      assert.are.equal(want, csv.read_file(FIX .. "members.csv"))
+    end)
+
+    it("raises 'PATH: is a directory' for a directory", function()
+      local err = csv_error(function() csv.read_file("/tmp") end)
+      assert.are.equal("/tmp: is a directory", err.message)
+    end)
+
+    it("raises 'cannot open PATH: reason' for a missing file", function()
+      local err = csv_error(function() csv.read_file("/nonexistent/x.csv") end)
+      assert.are.equal("cannot open /nonexistent/x.csv: No such file or directory", err.message)
     end)
 
     it("raises on an unknown delimiter", function()
@@ -437,6 +463,65 @@ describe("twingate.csv", function()
       local line = csv.encode_row(values, { neutralize_formulas = true })
       local row = csv.reader(line, { header = false }):read()
       for i, v in ipairs(values) do assert.are.equal(v, csv.unneutralize(row[i])) end
+    end)
+  end)
+
+  describe("join_list() and split_list()", function()
+    local hostile = {
+      { "x\\ ", "x\\" },
+      { " a ", "b;c", "=d", "\\", "\\\\ ", "  ", "\t", "e\\;f", " \\", "g = h", "ü ;\\" },
+      { "plain" },
+      { ";", "\\;", ";\\", "a\\\\" },
+    }
+
+    it("round-trips hostile items exactly", function()
+      for _, items in ipairs(hostile) do
+        assert.are.same(items, csv.split_list(csv.join_list(items)))
+      end
+    end)
+
+    it("escapes a space after an escaped backslash at the end", function()
+      assert.are.equal("x\\\\\\ ;x\\\\", csv.join_list { "x\\ ", "x\\" })
+    end)
+
+    it("drops unescaped spaces around items and reads an empty cell as no items", function()
+      assert.are.same({ "a", "b c" }, csv.split_list(" a ; b c "))
+      assert.are.same({}, csv.split_list(""))
+      assert.are.same({}, csv.split_list("  "))
+    end)
+
+    it("raises on an empty item or a trailing backslash", function()
+      assert.matches("empty item", csv_error(function() csv.split_list("a;;b") end).message)
+      assert.matches("backslash at the end", csv_error(function() csv.split_list("a\\") end).message)
+      csv_error(function() csv.join_list { "a", "" } end)
+    end)
+  end)
+
+  describe("join_tags() and split_tags()", function()
+    it("round-trips hostile keys and values exactly, sorted by key", function()
+      local tags = {
+        { key = "z", value = "b;c=d" },
+        { key = " k=\\", value = "v\\ " },
+        { key = "a", value = "" },
+        { key = "m ", value = " \\;" },
+      }
+      local back = csv.split_tags(csv.join_tags(tags))
+      table.sort(tags, function(a, b) return a.key < b.key end)
+      assert.are.same(tags, back)
+    end)
+
+    it("tells one tag holding ';' and '=' from two tags", function()
+      local one = csv.join_tags { { key = "a", value = "b;c=d" } }
+      local two = csv.join_tags { { key = "a", value = "b" }, { key = "c", value = "d" } }
+      assert.are_not.equal(one, two)
+      assert.are.same({ { key = "a", value = "b" }, { key = "c", value = "d" } }, csv.split_tags("a=b;c=d"))
+      assert.are.same({ { key = "a", value = "b;c=d" } }, csv.split_tags(one))
+    end)
+
+    it("raises on a tag without '=', an empty key or a key given twice", function()
+      assert.matches("has no '='", csv_error(function() csv.split_tags("a") end).message)
+      assert.matches("empty key", csv_error(function() csv.split_tags("=v") end).message)
+      assert.matches("given twice", csv_error(function() csv.split_tags("a=1;a=2") end).message)
     end)
   end)
 end)

@@ -446,6 +446,48 @@ function M.reader(source, opts)
   return self
 end
 
+-- Open `path` for reading in binary mode; a directory or an unreadable file
+-- raises `invalid_argument` ("PATH: is a directory", "cannot open PATH: reason").
+local function open_input(path, level)
+  if type(path) ~= "string" or path == "" then
+    errors.raise("invalid_argument", "csv: expected a file name, got " .. text.quote(tostring(path)),
+      nil, level + 1)
+  end
+  local f, msg = io.open(path, "rb")
+  if f then
+    -- io.open opens a directory on Linux; reading it fails with EISDIR
+    local _, rmsg, code = f:read(0)
+    if rmsg then
+      f:close()
+      f, msg = nil, rmsg
+      if code == 21 then
+        errors.raise("invalid_argument", path .. ": is a directory", { file = path }, level + 1)
+      end
+    end
+  end
+  if not f then
+    -- io.open's message is "PATH: reason"
+    local reason = tostring(msg)
+    if reason:sub(1, #path + 2) == path .. ": " then reason = reason:sub(#path + 3) end
+    errors.raise("invalid_argument", "cannot open " .. path .. ": " .. reason, { file = path }, level + 1)
+  end
+  return f
+end
+
+--- Read a whole input file (for scripts that hash or re-read their CSV).
+-- @param path file name
+-- @return the content (string)
+-- @raise invalid_argument "PATH: is a directory" or "cannot open PATH: reason"
+function M.read_file(path)
+  local f = open_input(path, 2)
+  local content, msg = f:read("a")
+  f:close()
+  if not content then
+    errors.raise("invalid_argument", "cannot read " .. path .. ": " .. tostring(msg), { file = path }, 2)
+  end
+  return content
+end
+
 --- Open a CSV file for streaming reading (see `csv.reader` for options).
 -- The file is closed at the end of the rows or by `reader:close()`; the
 -- reader is also a to-be-closed value (`local r <close> = csv.open(...)`).
@@ -454,11 +496,7 @@ end
 -- @return reader
 -- @raise invalid_argument when the file cannot be opened or is malformed
 function M.open(path, opts)
-  local f, msg = io.open(path, "rb")
-  if not f then
-    errors.raise("invalid_argument", "cannot open CSV file: " .. tostring(msg),
-      { file = path }, 2)
-  end
+  local f = open_input(path, 2)
   local o = {}
   for k, v in pairs(opts or {}) do o[k] = v end
   o.name = o.name or path
@@ -606,6 +644,151 @@ function Reader:close()
 end
 
 Reader.__close = Reader.close
+
+---------------------------------------------------------------------------
+-- Lists inside a cell: "a;b\\;c" <-> { "a", "b;c" }, tags "k=v;k2=v2"
+---------------------------------------------------------------------------
+
+local LIST_SPACE = { [" "] = true, ["\t"] = true, ["\r"] = true, ["\n"] = true }
+
+-- Escape one item: a backslash before "\\", ";" (and "=" when `tags`) and
+-- before white space at either end (which `split_list` would drop).
+local function escape_item(s, tags)
+  local n = #s
+  return (s:gsub("()(.)", function(i, c)
+    if c == "\\" or c == ";" or (tags and c == "=") or ((i == 1 or i == n) and LIST_SPACE[c]) then
+      return "\\" .. c
+    end
+  end))
+end
+
+-- Split `s` on unescaped `sep`, keeping the escapes in the parts.
+local function raw_split(s, sep)
+  local parts, buf, i, n = {}, {}, 1, #s
+  while i <= n do
+    local c = sub(s, i, i)
+    if c == "\\" then
+      if i == n then
+        errors.raise("invalid_argument", "a backslash at the end (write \\\\ for a backslash)", nil, 3)
+      end
+      buf[#buf + 1] = sub(s, i, i + 1)
+      i = i + 2
+    elseif c == sep then
+      parts[#parts + 1] = concat(buf)
+      buf = {}
+      i = i + 1
+    else
+      buf[#buf + 1] = c
+      i = i + 1
+    end
+  end
+  parts[#parts + 1] = concat(buf)
+  return parts
+end
+
+-- Resolve the escapes of a part; unescaped white space at its ends is dropped.
+local function unescape_item(raw)
+  local buf, keep, i = {}, 0, 1
+  while i <= #raw do
+    local c = sub(raw, i, i)
+    if c == "\\" then
+      buf[#buf + 1] = sub(raw, i + 1, i + 1)
+      keep = #buf
+      i = i + 2
+    else
+      if not LIST_SPACE[c] then
+        buf[#buf + 1] = c
+        keep = #buf
+      elseif #buf > 0 then
+        buf[#buf + 1] = c
+      end
+      i = i + 1
+    end
+  end
+  return concat(buf, "", 1, keep)
+end
+
+--- Join items into one `;`-separated cell, escaping with a backslash each
+-- `\`, `;` and white space at either end of an item (`split_list` is the
+-- exact inverse for non-empty items).
+-- @param items array of strings (in the order given)
+-- @return string
+-- @raise invalid_argument on an empty item (it cannot be represented)
+function M.join_list(items)
+  local out = {}
+  for i, it in ipairs(items) do
+    if type(it) ~= "string" or it == "" then
+      errors.raise("invalid_argument", "csv.join_list: item " .. i .. " is not a non-empty string", nil, 2)
+    end
+    out[i] = escape_item(it)
+  end
+  return concat(out, ";")
+end
+
+--- Split a `;`-separated cell into items: a backslash takes the next
+-- character literally (`\;`, `\\`, `\ `); unescaped white space around
+-- items is dropped. An empty cell is an empty list.
+-- @param s string
+-- @return array of strings
+-- @raise invalid_argument (message without a location) on a trailing
+--   backslash or an empty item
+function M.split_list(s)
+  local parts = raw_split(s, ";")
+  local items = {}
+  for i, p in ipairs(parts) do items[i] = unescape_item(p) end
+  if #items == 1 and items[1] == "" then return {} end
+  for _, it in ipairs(items) do
+    if it == "" then
+      errors.raise("invalid_argument", "an empty item (two separators in a row, or one at the end)", nil, 2)
+    end
+  end
+  return items
+end
+
+--- Join tags into one cell `k=v;k2=v2`, sorted by key, escaping `\`, `;`,
+-- `=` and white space at the ends of keys and values (`split_tags` is the
+-- exact inverse).
+-- @param tags array of `{ key =, value = }` (or nil / json null: "")
+-- @return string
+function M.join_tags(tags)
+  if type(tags) ~= "table" then return "" end
+  local items = {}
+  for _, kv in ipairs(tags) do
+    items[#items + 1] = { kv.key, escape_item(kv.key, true) .. "=" .. escape_item(kv.value or "", true) }
+  end
+  table.sort(items, function(a, b) return a[1] < b[1] end)
+  local out = {}
+  for i, x in ipairs(items) do out[i] = x[2] end
+  return concat(out, ";")
+end
+
+--- Split a tags cell `k=v;k2=v2` (escapes as `split_list`; the first
+-- unescaped `=` separates key and value) into `{ { key =, value = } }` sorted
+-- by key. An empty cell is no tags.
+-- @param s string
+-- @return array of `{ key =, value = }`
+-- @raise invalid_argument (message without a location) on a tag without `=`,
+--   an empty key, a key given twice or a trailing backslash
+function M.split_tags(s)
+  local parts = raw_split(s, ";")
+  local out, seen = {}, {}
+  if #parts == 1 and unescape_item(parts[1]) == "" then return out end
+  for _, raw in ipairs(parts) do
+    local kv = raw_split(raw, "=")
+    if #kv < 2 then
+      errors.raise("invalid_argument",
+        "tag " .. text.quote(unescape_item(raw)) .. " has no '=' (tags are k=v;k2=v2)", nil, 2)
+    end
+    local k = unescape_item(kv[1])
+    local v = unescape_item(concat(kv, "=", 2))
+    if k == "" then errors.raise("invalid_argument", "a tag with an empty key", nil, 2) end
+    if seen[k] then errors.raise("invalid_argument", "tag key " .. text.quote(k) .. " is given twice", nil, 2) end
+    seen[k] = true
+    out[#out + 1] = { key = k, value = v }
+  end
+  table.sort(out, function(a, b) return a.key < b.key end)
+  return out
+end
 
 ---------------------------------------------------------------------------
 -- Writer
