@@ -43,8 +43,34 @@ describe("twingate.protocols", function()
       assert.same({ r(22, 23), r(80, 100) }, protocols.parse("tcp:100,23,80-99,22,90-95").tcp.ports)
     end)
 
-    it("ignores case and spaces", function()
+    it("ignores case and spaces around separators", function()
       assert.same(protocols.parse("tcp:22;icmp"), protocols.parse(" TCP : 22 ; ICMP "))
+      assert.same(protocols.parse("tcp:22,80-90"), protocols.parse("tcp: 22 , 80 - 90 "))
+      assert.same(protocols.parse("udp:all"), protocols.parse("udp :\tall"))
+    end)
+
+    it("refuses spaces inside a port, protocol or keyword instead of joining the pieces", function()
+      for _, s in ipairs{ "tcp:22 80", "tcp:2 2", "t cp:22", "tcp:22-8 0", "tcp:a ll", "ic mp", "no ne" } do
+        local err = err_of(protocols.parse, s)
+        assert.equals("invalid_argument", err.kind, s)
+      end
+      assert.matches("'22 80' is not a port number", err_of(protocols.parse, "tcp:22 80").message, nil, true)
+    end)
+
+    it("refuses empty parts instead of reading them as 'none' or skipping them", function()
+      for _, s in ipairs{ ";", " ; ", "tcp:22;;udp:53", ";tcp:22", "tcp:22;" } do
+        local err = err_of(protocols.parse, s)
+        assert.equals("invalid_argument", err.kind, s)
+        assert.matches("empty part", err.message, nil, true)
+      end
+    end)
+
+    it("refuses icmp with an empty or unknown value", function()
+      for _, s in ipairs{ "icmp:", "icmp:x", "tcp:22;icmp: ", "icmp:8" } do
+        local err = err_of(protocols.parse, s)
+        assert.equals("invalid_argument", err.kind, s)
+        assert.matches("icmp takes no ports", err.message, nil, true)
+      end
     end)
 
     it("refuses ports out of range, reversed ranges and garbage", function()

@@ -8,7 +8,8 @@
 --   --     udp = { policy = "RESTRICTED", ports = { {start=53,["end"]=53} } } }
 --   protocols.format(resource.protocols)  --> "tcp:22,443,8000-8100;udp:53;icmp"
 --
--- The string form (case-insensitive, spaces ignored), parts separated by ";":
+-- The string form (case-insensitive; spaces allowed only around ";", ":", ","
+-- and "-"), parts separated by ";" (no empty parts):
 --   "all" or ""      every TCP and UDP port and ICMP (ALLOW_ALL, allowIcmp)
 --   "none"           nothing at all (both RESTRICTED without ports, no ICMP)
 --   "tcp:all"        every TCP port (ALLOW_ALL)
@@ -71,37 +72,48 @@ local function port(fn, proto, s)
   return math.tointeger(n)
 end
 
+local function trim(x)
+  return (x:match("^%s*(.-)%s*$"))
+end
+
+-- A list item, "22" or "80-90" (spaces allowed around the dash only).
+local function parse_range(fn, proto, item, spec)
+  if item == "" then bad(fn, proto .. ": empty item in port list '" .. spec .. "'") end
+  local a, b = item:match("^([^-]*)%-(.*)$")
+  if a then
+    a, b = trim(a), trim(b)
+    local r = { start = port(fn, proto, a), ["end"] = port(fn, proto, b) }
+    if r.start > r["end"] then
+      bad(fn, string.format("%s: range %s has start > end", proto, item))
+    end
+    return r
+  end
+  local n = port(fn, proto, item)
+  return { start = n, ["end"] = n }
+end
+
 local function parse_ports(fn, proto, spec)
   if spec == "all" or spec == "*" then return allow_all() end
   if spec == "none" then return blocked() end
   if spec == "" then bad(fn, proto .. ": no ports given (use " .. proto .. ":all or " .. proto .. ":none)") end
   local ranges = {}
   for item in (spec .. ","):gmatch("([^,]*),") do
-    if item == "" then bad(fn, proto .. ": empty item in port list '" .. spec .. "'") end
-    local a, b = item:match("^([^-]*)%-(.*)$")
-    local r
-    if a then
-      r = { start = port(fn, proto, a), ["end"] = port(fn, proto, b) }
-      if r.start > r["end"] then
-        bad(fn, string.format("%s: range %s has start > end", proto, item))
-      end
-    else
-      local n = port(fn, proto, item)
-      r = { start = n, ["end"] = n }
-    end
-    ranges[#ranges + 1] = r
+    ranges[#ranges + 1] = parse_range(fn, proto, trim(item), spec)
   end
   return { policy = "RESTRICTED", ports = M.merge(ranges) }
 end
 
 --- Parse the compact form into a ProtocolsInput table.
+-- Spaces are allowed only around the separators (`;`, `:`, `,`, `-`) and at
+-- the ends: "tcp:22 80" is an error, never port 2280.
 -- @param s string (see the module comment); nil counts as "all"
 -- @return `{ allowIcmp = bool, tcp = { policy, ports }, udp = { policy, ports } }`
--- @raise `invalid_argument` naming the bad part (unknown protocol, bad port, range)
+-- @raise `invalid_argument` naming the bad part (unknown protocol, bad port, range,
+--   empty part such as in ";" or "tcp:22;;udp:53", a value after "icmp:")
 function M.parse(s)
   if s == nil then s = "" end
   if type(s) ~= "string" then bad("parse", "expects a string, got " .. type(s)) end
-  local text = s:lower():gsub("%s+", "")
+  local text = trim(s:lower())
   if text == "" or text == "all" then
     return { allowIcmp = true, tcp = allow_all(), udp = allow_all() }
   end
@@ -110,24 +122,25 @@ function M.parse(s)
   end
   local out = { allowIcmp = false }
   local seen = {}
-  for part in (text .. ";"):gmatch("([^;]*);") do
-    if part ~= "" then
-      local proto, spec = part:match("^([^:]*):(.*)$")
-      proto = proto or part
-      if seen[proto] then bad("parse", "'" .. proto .. "' is given twice in '" .. s .. "'") end
-      seen[proto] = true
-      if proto == "icmp" then
-        if spec ~= nil and spec ~= "" and spec ~= "all" and spec ~= "on" then
-          bad("parse", "icmp takes no ports ('" .. part .. "')")
-        end
-        out.allowIcmp = true
-      elseif proto == "tcp" or proto == "udp" then
-        if spec == nil then bad("parse", proto .. " needs ports: " .. proto .. ":22,80-90, " .. proto .. ":all or "
-          .. proto .. ":none") end
-        out[proto] = parse_ports("parse", proto, spec)
-      else
-        bad("parse", "unknown protocol '" .. proto .. "' (valid: tcp, udp, icmp, all, none)")
+  for raw in (text .. ";"):gmatch("([^;]*);") do
+    local part = trim(raw)
+    if part == "" then bad("parse", "empty part in '" .. s .. "' (parts are separated by a single ';')") end
+    local proto, spec = part:match("^([^:]*):(.*)$")
+    proto = trim(proto or part)
+    spec = spec and trim(spec)
+    if seen[proto] then bad("parse", "'" .. proto .. "' is given twice in '" .. s .. "'") end
+    seen[proto] = true
+    if proto == "icmp" then
+      if spec ~= nil and spec ~= "all" and spec ~= "on" then
+        bad("parse", "icmp takes no ports ('" .. part .. "'; write just 'icmp')")
       end
+      out.allowIcmp = true
+    elseif proto == "tcp" or proto == "udp" then
+      if spec == nil then bad("parse", proto .. " needs ports: " .. proto .. ":22,80-90, " .. proto .. ":all or "
+        .. proto .. ":none") end
+      out[proto] = parse_ports("parse", proto, spec)
+    else
+      bad("parse", "unknown protocol '" .. proto .. "' (valid: tcp, udp, icmp, all, none)")
     end
   end
   out.tcp = out.tcp or blocked()
