@@ -26,7 +26,8 @@ describe("twingate.resources", function()
 
     it("refuses an empty alias and bad protocols without sending anything", function()
       local tg, t = connect(function() error("nothing may be sent") end)
-      for _, input in ipairs{ { alias = "" }, { alias = " " }, { protocols = "tcp:99999" }, { tags = { 1, 2 } } } do
+      for _, input in ipairs{ { alias = "" }, { alias = " " }, { alias = "\u{A0}" }, { alias = "\u{3000}\u{200B}" },
+        { protocols = "tcp:99999" }, { tags = { 1, 2 } } } do
         input.name, input.address, input.remoteNetworkId = "x", "y", "N1"
         local ok, err = pcall(tg.resources.create, tg.resources, input)
         assert.is_false(ok)

@@ -128,4 +128,19 @@ describe("twingate.text", function()
       assert.is_false(text.is_clean("a\tb"))
     end)
   end)
+
+  describe("is_blank()", function()
+    it("is true for strings made only of Unicode white space and invisible characters", function()
+      for _, s in ipairs{ "", " ", "\t\r\n", "\u{A0}", "\u{2003}\u{200B}", "\u{3000}", "\u{FEFF}",
+        "\u{85}", "\u{202E}", " \u{A0} \u{2060}\u{180E}" } do
+        assert.is_true(text.is_blank(s), text.quote(s))
+      end
+    end)
+
+    it("is false as soon as one visible character is there", function()
+      for _, s in ipairs{ "a", " db ", "\u{A0}x", "\u{200B}.", "\255", "0" } do
+        assert.is_false(text.is_blank(s), text.quote(s))
+      end
+    end)
+  end)
 end)

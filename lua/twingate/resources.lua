@@ -19,8 +19,9 @@
 -- another kind as "does not exist" (`not_found`); `r.__typename` says which to use.
 --
 -- Inputs use the API's argument names, with these conveniences (every kind):
--- - `alias`: `twingate.null` removes it; "" (or blanks) is refused here, before
---   anything is sent (`invalid_argument`).
+-- - `alias`: `twingate.null` removes it; "" or a blank one (only white space or
+--   invisible characters, e.g. "\u{A0}"; see `twingate.text.is_blank`) is
+--   refused here, before anything is sent (`invalid_argument`).
 -- - `protocols`: a ProtocolsInput table or the compact string of
 --   `twingate.protocols` ("tcp:22,443;udp:53;icmp", "all", "tcp:none"); validated.
 -- - `tags` and `requestHeaderRewrites`: `{ { key =, value = } }` or the map form
@@ -35,6 +36,7 @@ local graphql = require "twingate.graphql"
 local json = require "twingate.json"
 local log = require "twingate.log"
 local protocols = require "twingate.protocols"
+local text = require "twingate.text"
 
 local PAGE_INFO = "pageInfo { hasNextPage endCursor }"
 
@@ -251,7 +253,7 @@ local function prepare(fn, input)
   local alias = out.alias
   if alias ~= nil and alias ~= json.null then
     if type(alias) ~= "string" then bad(fn, "alias must be a string (or twingate.null to remove it)") end
-    if alias:match("^%s*$") then
+    if text.is_blank(alias) then
       bad(fn, "alias must not be empty; to remove the alias pass twingate.null")
     end
   end

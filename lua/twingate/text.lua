@@ -249,6 +249,32 @@ function M.quote(s)
   return '"' .. table.concat(out) .. '"'
 end
 
+--- Whether s is blank: empty once every Unicode white space character
+-- (ASCII space, tab, line breaks, U+0085, no-break and the other Unicode
+-- spaces) and every invisible or direction-changing character (zero-width
+-- characters, byte order mark, soft hyphen, variation selectors, bidi
+-- controls; see `problem`) is removed. "\u{A0}" and "\u{200B} " are blank.
+-- Invalid UTF-8 bytes count as visible.
+-- @param s string
+-- @return boolean
+function M.is_blank(s)
+  if type(s) ~= "string" then error("text.is_blank: string expected, got " .. type(s), 2) end
+  local i, len = 1, #s
+  while i <= len do
+    local b = s:byte(i)
+    if b < 0x80 then
+      if not (b == 32 or (b >= 9 and b <= 13)) then return false end
+      i = i + 1
+    else
+      local size = seq_size(b)
+      local cp = size > 1 and decode(s:sub(i, i + size - 1))
+      if not cp or not (cp == 0x85 or invisible(cp) or bidi(cp)) then return false end
+      i = i + size
+    end
+  end
+  return true
+end
+
 --- Whether s holds only valid UTF-8 without control, invisible or
 -- direction-changing characters (see `problem`).
 -- @param s string
