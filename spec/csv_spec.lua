@@ -524,4 +524,37 @@ describe("twingate.csv", function()
       assert.matches("given twice", csv_error(function() csv.split_tags("a=1;a=2") end).message)
     end)
   end)
+
+  describe("raise_problems()", function()
+    local log = require "twingate.log"
+    local fake = require "spec.support.fake"
+    local saved
+    before_each(function() saved = log.settings() end)
+    after_each(function() log.configure{ stream = saved.stream, format = saved.format, level = saved.level } end)
+
+    it("logs each problem on its own line and raises one one-line error", function()
+      local buf = fake.buffer()
+      log.configure{ stream = buf, format = "text", level = "info" }
+      local err = csv_error(function()
+        csv.raise_problems("f.csv", { "f.csv:2: empty name", { text = "f.csv:3: unknown group \"x\"" } })
+      end)
+      assert.are.equal("2 invalid rows in f.csv, nothing changed", err.message)
+      assert.are.same({ "f.csv:2: empty name", "f.csv:3: unknown group \"x\"" }, err.problems)
+      assert.are.equal("twingate-lua: error: f.csv:2: empty name\n"
+        .. "twingate-lua: error: f.csv:3: unknown group \"x\"\n", buf:text())
+    end)
+
+    it("caps the lines at opts.max, names the rest, and raises nothing for no problems", function()
+      local buf = fake.buffer()
+      log.configure{ stream = buf, format = "text", level = "info" }
+      csv.raise_problems("f.csv", {})
+      assert.are.equal("", buf:text())
+      local err = csv_error(function()
+        csv.raise_problems("f.csv", { "a", "b", "c" }, { max = 2, noun = "problem" })
+      end)
+      assert.are.equal("3 problems in f.csv, nothing changed", err.message)
+      assert.are.equal("twingate-lua: error: a\ntwingate-lua: error: b\ntwingate-lua: error: ... and 1 more\n",
+        buf:text())
+    end)
+  end)
 end)

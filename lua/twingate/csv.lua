@@ -645,6 +645,31 @@ end
 
 Reader.__close = Reader.close
 
+--- Stop on rows that failed a script's checks: each problem is logged as its
+-- own error line (`log.error`, so `--log-format json` stays one object per
+-- line), at most `opts.max` (default 100) and "... and N more"; then one
+-- one-line `invalid_argument` is raised: "N invalid rows in FILE, nothing
+-- changed" (`opts.noun` replaces "invalid row"), with the fields `file` and
+-- `problems` (every message). Nothing is raised when `problems` is empty.
+-- @param path the input file
+-- @param problems array of messages ("FILE:LINE: ...") or of `{ text = ... }`
+-- @param opts optional `{ noun = "problem", max = n }`
+-- @raise invalid_argument
+function M.raise_problems(path, problems, opts)
+  if #problems == 0 then return end
+  opts = opts or {}
+  local log = require "twingate.log"
+  local noun, max = opts.noun or "invalid row", opts.max or 100
+  local texts = {}
+  for i, p in ipairs(problems) do
+    texts[i] = type(p) == "table" and p.text or tostring(p)
+    if i <= max then log.error(texts[i]) end
+  end
+  if #texts > max then log.error(string.format("... and %d more", #texts - max)) end
+  errors.raise("invalid_argument", string.format("%d %s%s in %s, nothing changed", #texts, noun,
+    #texts == 1 and "" or "s", path), { file = path, problems = texts }, 2)
+end
+
 ---------------------------------------------------------------------------
 -- Lists inside a cell: "a;b\\;c" <-> { "a", "b;c" }, tags "k=v;k2=v2"
 ---------------------------------------------------------------------------
