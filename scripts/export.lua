@@ -65,34 +65,18 @@ local kind = opts[1]:gsub("-", "_")
 local null = json.null
 local function is_null(v) return v == nil or v == null end
 
--- Escape one item of a ";" list (and "=" in tags): backslash before \ ; = and
--- before white space at either end.
-local function escape_item(s, extra)
-  s = s:gsub("\\", "\\\\"):gsub(";", "\\;")
-  if extra then s = s:gsub("=", "\\=") end
-  s = s:gsub("^([ \t\r\n])", "\\%1"):gsub("([^\\])([ \t\r\n])$", "%1\\%2")
-  if s:match("^[ \t\r\n]$") then s = "\\" .. s end
-  return s
-end
-
+-- Lists and tags are escaped by twingate.csv (join_list/join_tags), the exact
+-- inverse of what import-resources.lua reads (split_list/split_tags).
 local function join_names(list)
   local names = {}
   for _, n in ipairs(list) do names[#names + 1] = n end
   table.sort(names)
-  for i, n in ipairs(names) do names[i] = escape_item(n) end
-  return table.concat(names, ";")
+  return csv.join_list(names)
 end
 
 local function tags_text(list)
   if is_null(list) then return "" end
-  local items = {}
-  for _, kv in ipairs(list) do
-    items[#items + 1] = { kv.key, escape_item(kv.key, true) .. "=" .. escape_item(kv.value, true) }
-  end
-  table.sort(items, function(a, b) return a[1] < b[1] end)
-  local out = {}
-  for i, x in ipairs(items) do out[i] = x[2] end
-  return table.concat(out, ";")
+  return csv.join_tags(list)
 end
 
 local function label_of(t)
@@ -129,9 +113,9 @@ local function flatten(prefix, v, out)
     if plain then
       out[prefix] = join_names(names)
     elseif scalars then
-      local s = {}
-      for i, x in ipairs(v) do s[i] = escape_item(tostring(x)) end
-      out[prefix] = table.concat(s, ";")
+      local s, empty = {}, false
+      for i, x in ipairs(v) do s[i] = tostring(x); empty = empty or s[i] == "" end
+      out[prefix] = empty and json.encode(v) or csv.join_list(s)
     else
       out[prefix] = json.encode(v)
     end

@@ -88,91 +88,26 @@ local path = opts[1]
 
 local REQUIRED = { "name", "address", "network" }
 local OPTIONAL = { "alias", "protocols", "groups", "security_policy", "tags", "visible", "browser_shortcut", "type" }
-local KNOWN = {}
-for _, c in ipairs(REQUIRED) do KNOWN[c] = true end
-for _, c in ipairs(OPTIONAL) do KNOWN[c] = true end
 
 -- Trim ASCII white space only: names may contain any Unicode.
 local function trim(s)
   return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
 end
 
--- Split a cell on unescaped `sep` ("\\" escapes the next byte), keeping the
--- escapes in the parts. Returns the parts or nil, message.
-local function raw_split(s, sep)
-  local parts, buf, i = {}, {}, 1
-  while i <= #s do
-    local c = s:sub(i, i)
-    if c == "\\" then
-      if i == #s then return nil, "a backslash at the end (write \\\\ for a backslash)" end
-      buf[#buf + 1] = s:sub(i, i + 1)
-      i = i + 2
-    elseif c == sep then
-      parts[#parts + 1] = table.concat(buf)
-      buf = {}
-      i = i + 1
-    else
-      buf[#buf + 1] = c
-      i = i + 1
-    end
-  end
-  parts[#parts + 1] = table.concat(buf)
-  return parts
-end
-
--- Resolve the escapes of a part and drop unescaped white space around it.
-local function unescape(raw)
-  local buf, keep, i = {}, 0, 1
-  while i <= #raw do
-    local c = raw:sub(i, i)
-    if c == "\\" then
-      buf[#buf + 1] = raw:sub(i + 1, i + 1)
-      keep = #buf
-      i = i + 2
-    else
-      if not c:match("^[ \t\r\n]$") then
-        buf[#buf + 1] = c
-        keep = #buf
-      elseif #buf > 0 then
-        buf[#buf + 1] = c
-      end
-      i = i + 1
-    end
-  end
-  return table.concat(buf, "", 1, keep)
-end
-
 -- A `;`-separated list cell -> items (nil, message when malformed).
 local function split_list(s)
-  local parts, msg = raw_split(s, ";")
-  if not parts then return nil, msg end
-  local items = {}
-  for i, p in ipairs(parts) do items[i] = unescape(p) end
-  if #items == 1 and items[1] == "" then return {} end
-  for _, it in ipairs(items) do
-    if it == "" then return nil, "an empty item (two separators in a row, or one at the end)" end
-  end
-  return items
+  local ok, items = pcall(csv.split_list, s)
+  if ok then return items end
+  if errors.is(items) then return nil, items.message end
+  error(items, 0)
 end
 
 -- A tags cell `k=v;k2=v2` -> sorted `{ { key =, value = } }` (nil, message when malformed).
 local function parse_tags(s)
-  local parts, msg = raw_split(s, ";")
-  if not parts then return nil, msg end
-  local out, seen = {}, {}
-  if #parts == 1 and unescape(parts[1]) == "" then return out end
-  for _, raw in ipairs(parts) do
-    local kv = raw_split(raw, "=")
-    if #kv < 2 then return nil, "tag " .. quote(unescape(raw)) .. " has no '=' (tags are k=v;k2=v2)" end
-    local k = unescape(kv[1])
-    local v = unescape(table.concat(kv, "=", 2))
-    if k == "" then return nil, "a tag with an empty key" end
-    if seen[k] then return nil, "tag key " .. quote(k) .. " is given twice" end
-    seen[k] = true
-    out[#out + 1] = { key = k, value = v }
-  end
-  table.sort(out, function(a, b) return a.key < b.key end)
-  return out
+  local ok, tags = pcall(csv.split_tags, s)
+  if ok then return tags end
+  if errors.is(tags) then return nil, tags.message end
+  error(tags, 0)
 end
 
 local BOOLS = { ["true"] = true, yes = true, ["1"] = true, ["false"] = false, no = false, ["0"] = false }
@@ -186,15 +121,22 @@ local function problem(line, msg) bad[#bad + 1] = { line = line, text = string.f
 local has = {}           -- managed optional columns
 local content
 do
-  local f = io.open(path, "rb")
-  if not f then errors.raise("invalid_argument", "cannot open CSV file: " .. path) end
-  content = f:read("a")
-  f:close()
+  content = csv.read_file(path)
   local reader = csv.reader(content, { delimiter = "auto", header = true, name = path })
+  -- every column name matches its header ignoring case and surrounding spaces
+  -- (`Name`, ` address `); rows carry the values under the names below
   reader:require_columns(REQUIRED)
+  local used = {}
+  for _, c in ipairs(REQUIRED) do used[reader.index[c]] = true end
+  for _, c in ipairs(OPTIONAL) do
+    if reader:optional_column(c) then
+      has[c] = true
+      used[reader.index[c]] = true
+    end
+  end
   local unknown = {}
-  for _, h in ipairs(reader.headers) do
-    if KNOWN[h] then has[h] = true else unknown[#unknown + 1] = quote(h) end
+  for i, h in ipairs(reader.headers) do
+    if not used[i] then unknown[#unknown + 1] = quote(h) end
   end
   if #unknown > 0 then
     errors.raise("invalid_argument", string.format("%s:%d: unknown column%s %s (valid: %s, %s)", path,
@@ -266,16 +208,11 @@ do
   end
 end
 
+-- Every problem on its own stderr line, then one line: "N problems in FILE, nothing changed".
 local function fail_if_bad()
-  if #bad == 0 then return end
   table.sort(bad, function(a, b) return a.line < b.line end)
-  local shown = {}
-  for i = 1, math.min(#bad, 50) do shown[i] = bad[i].text end
-  if #bad > 50 then shown[#shown + 1] = string.format("... and %d more", #bad - 50) end
-  errors.raise("invalid_argument", string.format("%d problem%s in %s, nothing changed:\n%s",
-    #bad, #bad == 1 and "" or "s", path, table.concat(shown, "\n")))
+  csv.raise_problems(path, bad, { noun = "problem" })
 end
-fail_if_bad()
 log.info(string.format("%s: %d rows", path, #rows))
 
 -- A resumed run must have the same input and options as the journaled one;
@@ -298,9 +235,20 @@ local function by_name(list)
   return t
 end
 
-local networks = by_name(tg.remote_networks:list(nil, { fields = "id name" }))
-local groups = has.groups and by_name(tg.groups:list(nil, { fields = "id name" })) or {}
-local policies = has.security_policy and by_name(tg.security_policies:list(nil, { fields = "id name" })) or {}
+-- unknown names are reported in the same round as bad cells: the tenant is read
+-- even when cells are bad (when it cannot be read, the bad cells are reported)
+local networks, groups, policies
+do
+  local ok, err = pcall(function()
+    networks = by_name(tg.remote_networks:list(nil, { fields = "id name" }))
+    groups = has.groups and by_name(tg.groups:list(nil, { fields = "id name" })) or {}
+    policies = has.security_policy and by_name(tg.security_policies:list(nil, { fields = "id name" })) or {}
+  end)
+  if not ok then
+    fail_if_bad()
+    error(err, 0)
+  end
+end
 
 local function resolve(t, name, what, line)
   local m = t[name]
@@ -318,7 +266,7 @@ end
 
 local network_ids, network_order = {}, {}
 for _, r in ipairs(rows) do
-  local n = resolve(networks, r.network, "remote network", r.line)
+  local n = trim(r.network) ~= "" and resolve(networks, r.network, "remote network", r.line)
   if n then
     r.network_id = n.id
     if not network_ids[n.id] then network_ids[n.id] = n; network_order[#network_order + 1] = n.id end
@@ -365,12 +313,12 @@ local null = json.null
 
 local function is_null(v) return v == nil or v == null end
 
+-- Tags as the canonical cell text (sorted by key, `\;` `\=` `\\` escaped, as
+-- export.lua writes them): two tag sets are equal exactly when these are, so
+-- `a="b;c=d"` and `a=b;c=d` (two tags) differ. nil for no tags.
 local function tags_text(list)
-  local parts = {}
-  for _, kv in ipairs(is_null(list) and {} or list) do parts[#parts + 1] = kv.key .. "=" .. kv.value end
-  table.sort(parts)
-  if #parts == 0 then return nil end
-  return table.concat(parts, ";")
+  if is_null(list) or #list == 0 then return nil end
+  return csv.join_tags(list)
 end
 
 local function tags_input(list)

@@ -104,6 +104,27 @@ describe("scripts/export.lua #integration", function()
       if not ok then error(e, 0) end
     end)
 
+    it("keeps access and tags on import of an export with items ending in a backslash and a space", function()
+      local b = sim.start{ rate_limit = "off", seed = {
+        groups = { { name = "x\\ " }, { name = "x\\" }, { name = " \\" } },
+        remoteNetworks = { { name = "N", resources = {
+          { name = "r", address = "10.0.0.1", groups = { "x\\ ", " \\" },
+            tags = { { key = "k\\ ", value = "v\\ " }, { key = "a", value = "b;c=d" } } },
+        } } },
+      } }
+      local ok, e = pcall(function()
+        local path = tmpname(".csv")
+        local code, out, err = run(b, { "scripts/export.lua", "resources", "--output", path })
+        assert.are.equal(0, code, out .. err)
+        code, out, err = run(b, { "scripts/import-resources.lua", path })
+        assert.are.equal(0, code, out .. err)
+        assert.matches("No changes.", out, 1, true)
+        assert.not_matches("groups", out, 1, true)
+      end)
+      b:stop()
+      if not ok then error(e, 0) end
+    end)
+
     it("writes the resource columns, sorted by network, name and id, with relations flattened", function()
       local code, out, err = run(s, { "scripts/export.lua", "resources" })
       assert.are.equal(0, code, err)

@@ -255,6 +255,48 @@ describe("scripts/import-resources.lua #integration", function()
       no_writes()
     end)
 
+    it("prints each problem on its own line, cell errors and unknown names in one round", function()
+      local code, out, err, path = import(csv{
+        { "db", "", "Net A" },                        -- a bad cell
+        { "new", "10.0.0.7", "Nowhere" },             -- an unknown network
+        { "new2", "10.0.0.8", "Net A", "", "", "Ghosts" },
+      })
+      assert.are.equal(2, code, out .. err)
+      local lines = {}
+      for l in err:gmatch("[^\n]+") do lines[#lines + 1] = l end
+      assert.are.same({
+        "twingate-lua: error: " .. path .. ":2: empty address",
+        "twingate-lua: error: " .. path .. ':3: unknown remote network "Nowhere"',
+        "twingate-lua: error: " .. path .. ':4: unknown group "Ghosts"',
+        "twingate-lua: twingate: invalid_argument: 3 problems in " .. path .. ", nothing changed",
+      }, (function()
+        local t = {}
+        for _, l in ipairs(lines) do if not l:find(": info: ", 1, true) then t[#t + 1] = l end end
+        return t
+      end)())
+      assert.not_matches("\\n", err, 1, true)
+      no_writes()
+    end)
+
+    it("matches column names ignoring case and surrounding spaces, known and unknown alike", function()
+      local code, out, err = import("Name,Address,Network\nfresh,10.0.2.1,Net A\n")
+      assert.are.equal(0, code, out .. err)
+      assert.is_not_nil(resources()["Net A/fresh"])
+      code, out, err = import("name , address , NETWORK , Groups \nfresh2,10.0.2.2,Net A,Eng\n")
+      assert.are.equal(0, code, out .. err)
+      assert.are.same({ "Eng" }, resources()["Net A/fresh2"][1].groups)
+      code, _, err = import("Name,Address,Network,Colour\nx,10.0.2.3,Net A,red\n")
+      assert.are.equal(2, code)
+      assert.matches('unknown column "Colour" (valid:', err, 1, true)
+    end)
+
+    it("refuses a directory with 'PATH: is a directory'", function()
+      local code, _, err = run{ "scripts/import-resources.lua", "/tmp" }
+      assert.are.equal(2, code)
+      assert.matches("/tmp: is a directory", err, 1, true)
+      no_writes()
+    end)
+
     it("refuses unknown columns, missing columns and malformed CSV with FILE:LINE", function()
       local code, _, err = run{ "scripts/import-resources.lua", FIXTURES .. "unknown_column.csv" }
       assert.are.equal(2, code)
@@ -283,6 +325,20 @@ describe("scripts/import-resources.lua #integration", function()
       code = import(text)
       assert.are.equal(0, code)
       assert.are.equal(0, (mutations()))
+    end)
+
+    it("tells one tag holding ';' and '=' from two tags", function()
+      local code, out, err = import(csv{ { "db", "10.0.0.5", "Net A", "", "", "Eng", "", "a=b\\;c\\=d" } },
+        "--yes")
+      assert.are.equal(0, code, out .. err)
+      assert.are.equal("a=b;c=d", resources()["Net A/db"][1].tags)   -- one tag: a = "b;c=d"
+      local tags = s:state().tables.resources[1].tags
+      assert.are.equal(1, #tags)
+      s:reset()
+      code, out, err = import(csv{ { "db", "10.0.0.5", "Net A", "", "", "Eng", "", "a=b;c=d" } })
+      assert.are.equal(0, code, out .. err)
+      assert.not_matches("No changes", out, 1, true)
+      assert.are.equal(2, #s:state().tables.resources[1].tags)
     end)
 
     it("skips a row whose name matches several existing resources, applies the rest (exit 3)", function()
