@@ -14,7 +14,8 @@
 --   FVFZQ3ABCDEF,
 --
 -- Commas, semicolons and tabs are recognised as delimiters; quoted fields, CRLF
--- line ends and a UTF-8 BOM are fine. Other columns are ignored.
+-- line ends and a UTF-8 BOM are fine. Other columns are ignored. Cells that
+-- export.lua neutralised for spreadsheets ('-SN1) are read without the '.
 --
 -- Serial matching: leading and trailing white space (ASCII and Unicode spaces,
 -- including no-break spaces) is removed, and serials are compared with ASCII
@@ -48,7 +49,8 @@
 --
 -- Options:
 --   --serial-column NAME  the column with the serial number (default: serial)
---   --action-column NAME  the column with trust/untrust (default: action; optional)
+--   --action-column NAME  the column with trust/untrust (default: action, optional; a
+--                         column named explicitly must exist)
 --   --untrust             untrust the devices of rows without an action
 --   --delimiter D         ",", ";", "tab" or "auto" (default: auto, from the header)
 --   --dry-run             print the plan and change nothing
@@ -73,6 +75,7 @@
 --   6  nothing was done: every change failed
 local twingate = require "twingate"
 local batch = require "twingate.batch"
+local csv = require "twingate.csv"
 local errors = require "twingate.errors"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
@@ -82,14 +85,16 @@ local opts, run_opts = planning.parse_args(arg, {
   positional = { "SERIALS.csv" },
   options = {
     { "serial-column", value = "NAME", default = "serial" },
-    { "action-column", value = "NAME", default = "action" },
+    { "action-column", value = "NAME" },
     { "untrust" },
     { "delimiter", value = "D", default = "auto" },
   },
 })
 
 local path = opts[1]
-local serial_col, action_col = opts["serial-column"], opts["action-column"]
+local serial_col, action_col = opts["serial-column"], opts["action-column"] or "action"
+-- an --action-column given explicitly must exist; the default one is optional
+local action_required = opts["action-column"] ~= nil
 local delimiters = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
 local delimiter = delimiters[opts.delimiter]
 if not delimiter then
@@ -129,15 +134,22 @@ local wanted = {}   -- key -> { serial = spelling, action = "trust"|"untrust", l
 local order = {}    -- keys in file order
 local rows, duplicates = 0, 0
 do
-  local reader = twingate.csv.open(path, { delimiter = delimiter, header = true, name = path })
+  local reader = csv.open(path, { delimiter = delimiter, header = true, name = path })
   reader:require_columns { serial_col }
   -- the optional action column matches its header ignoring case and spaces, as required ones do
-  local has_action = reader:optional_column(action_col)
+  local has_action
+  if action_required then
+    reader:require_columns { action_col }
+    has_action = true
+  else
+    has_action = reader:optional_column(action_col)
+  end
   local bad = {}
   for row, line in reader:rows() do
     rows = rows + 1
-    local serial = trim(row[serial_col] or "")
-    local action = has_action and text.lower(trim(row[action_col] or "")) or ""
+    -- cells export.lua neutralised for spreadsheets ('-SN1) are read without the '
+    local serial = trim(csv.unneutralize(row[serial_col] or ""))
+    local action = has_action and text.lower(trim(csv.unneutralize(row[action_col] or ""))) or ""
     if action == "" then action = default_action end
     local problem = serial ~= "" and text.problem(serial)
     if serial == "" then
@@ -163,22 +175,15 @@ do
       end
     end
   end
-  if #bad > 0 then
-    local shown = {}
-    for i = 1, math.min(#bad, 20) do shown[i] = bad[i] end
-    if #bad > 20 then shown[#shown + 1] = string.format("... and %d more", #bad - 20) end
-    errors.raise("invalid_argument", string.format("%d invalid row%s, nothing changed:\n%s",
-      #bad, #bad == 1 and "" or "s", table.concat(shown, "\n")))
-  end
+  -- each problem on its own stderr line, then "N invalid rows in FILE, nothing changed"
+  csv.raise_problems(path, bad)
 end
 log.info(string.format("%s: %d rows, %d serials, %d duplicate rows merged", path, rows, #order, duplicates))
 
 -- A resumed run must have the same input and options as the journaled one.
 local fingerprint
 do
-  local f = assert(io.open(path, "rb"))
-  local content = f:read("a")
-  f:close()
+  local content = csv.read_file(path)
   fingerprint = planning.hash(table.concat({ "trust-devices", content, serial_col, action_col,
     opts.delimiter, tostring(opts.untrust) }, "\0"))
 end

@@ -244,6 +244,46 @@ describe("scripts/trust-devices.lua #integration", function()
       assert.are.equal(0, #s:requests())
     end)
 
+    it("prints each bad row on its own stderr line (U+0085, U+202E, inner U+200B) and one summary line", function()
+      local code, _, err, path = trust(h.csv({ "serial" }, { { "AB\u{85}C" }, { "AB\u{202E}C" }, { "AB\u{200B}C" } }))
+      assert.are.equal(2, code)
+      local lines = {}
+      for l in err:gmatch("[^\n]+") do if not l:find(": info: ", 1, true) then lines[#lines + 1] = l end end
+      assert.are.same({
+        "twingate-lua: error: " .. path .. ':2: serial "AB\\u{0085}C": control character U+0085',
+        "twingate-lua: error: " .. path .. ':3: serial "AB\\u{202E}C": direction-changing character U+202E',
+        "twingate-lua: error: " .. path .. ':4: serial "AB\\u{200B}C": invisible character U+200B',
+        "twingate-lua: twingate: invalid_argument: 3 invalid rows in " .. path .. ", nothing changed",
+      }, lines)
+      assert.are.equal(0, #s:requests())
+    end)
+
+    it("refuses an explicit --action-column the header lacks (exit 2)", function()
+      local code, out, err = trust(h.csv({ "serial", "action" }, { { "TRUSTED1", "untrust" } }),
+        "--action-column", "Foo", "--yes")
+      assert.are.equal(2, code, out .. err)
+      assert.matches('missing column "Foo"', err, 1, true)
+      assert.are.equal(0, #s:requests())
+      assert.is_true(state()["bob-trusted"].isTrusted)
+    end)
+
+    it("refuses a directory with 'PATH: is a directory'", function()
+      local code, _, err = h.run(s, { SCRIPT, "/tmp" })
+      assert.are.equal(2, code)
+      assert.matches("/tmp: is a directory", err, 1, true)
+      assert.are.equal(0, #s:requests())
+    end)
+
+    it("reads cells neutralised by export.lua without the leading '", function()
+      local code, out, err = trust(h.csv({ "serial", "action" }, { { "'-SN1", "" }, { "TRUSTED1", "'-untrust" } }))
+      assert.are.equal(2, code, out .. err)   -- "-untrust" is no action: the ' was removed
+      assert.matches(':3: "action" must be "trust" or "untrust", got "-untrust"', err, 1, true)
+      code, out, err = trust(h.csv({ "serial" }, { { "'-SN1" }, { "'=SN2" } }))
+      assert.are.equal(3, code, out .. err)   -- no device has them
+      local _, registered = state()
+      assert.are.same({ "-SN1", "=SN2", "OLD0001", "TRUSTED1" }, registered)
+    end)
+
     it("matches the action column's header ignoring case", function()
       local code, out, err = trust(h.csv({ "serial", " Action " }, { { "TRUSTED1", "UNTRUST" } }), "--yes")
       assert.are.equal(0, code, out .. err)
