@@ -201,6 +201,47 @@ describe("twingate.batch", function()
       assert.is_true(outcomes[1].verified)
     end)
 
+    it("takes a create's snapshot once per request before the first send and hands it to verify", function()
+      local snaps, seen = {}, {}
+      local function snapshot(coll, inputs)
+        local names = {}
+        for i, input in ipairs(inputs) do names[i] = input.name end
+        snaps[#snaps + 1] = { coll = coll, names = names }
+        return { OLD = true }
+      end
+      local coll = { client = {}, def = { name = "Thing", list_field = "things", create = { field = "thingCreate",
+        args = { name = "String!" }, snapshot = snapshot,
+        verify = function(_, input, _, _, ctx) seen[input.name] = ctx.existing end } } }
+      local list = { { op = batch.op(coll, "create", nil, { name = "a" }) },
+        { op = batch.op(coll, "create", nil, { name = "b" }) } }
+      local c = fake(function(_, _, k)
+        assert.are.equal(1, #snaps)               -- taken before the first send
+        if k == 1 then errors.raise("transport", "lost", { maybe_applied = true }) end
+        return { b0 = { ok = true, entity = { id = "x" } }, b1 = { ok = true, entity = { id = "y" } } }
+      end)
+      c.verify_grace = 0
+      local outcomes = batch.apply(c, list)
+      assert.are.same({ "a", "b" }, snaps[1].names)
+      assert.are.equal(coll, snaps[1].coll)
+      assert.are.equal(1, #snaps)                 -- not taken again for the resend
+      assert.are.same({ OLD = true }, seen.a)
+      assert.are.same({ OLD = true }, seen.b)
+      assert.are.equal("applied", outcomes[1].status)
+    end)
+
+    it("sends nothing of a request whose snapshot read fails, and stops on a transport error", function()
+      local coll = { client = {}, def = { name = "Thing", list_field = "things", create = { field = "thingCreate",
+        args = { name = "String!" }, verify = function() end,
+        snapshot = function() errors.raise("transport", "connection refused") end } } }
+      local c = fake(function() error("nothing may be sent") end)
+      local outcomes, n = batch.apply(c, { { op = batch.op(coll, "create", nil, { name = "a" }) },
+        { op = batch.op(GROUPS, "update", "g1", { name = "z" }) } }, { batch_size = 1 })
+      assert.are.equal(0, n)
+      assert.are.equal("failed", outcomes[1].status)
+      assert.are.equal("transport", outcomes[1].error.kind)
+      assert.are.equal("skipped", outcomes[2].status)
+    end)
+
     it("keeps checking over the grace window before resending a create the server may still be processing", function()
       local op = batch.check{ field = "groupCreate", args = { name = "x" }, types = { name = "String!" },
         verify = function(tg) if tg.clock >= 3 then return { ok = true, entity = { id = "late" } } end end }

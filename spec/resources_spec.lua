@@ -5,16 +5,36 @@ local fake = require "spec.support.fake"
 
 local connect = fake.connect
 
+-- Answers the read a create makes first (what exists under that name) with
+-- `nodes`, and mutations with `respond`.
+local function with_read(respond, nodes)
+  return function(body, n, info)
+    if info.type == "query" then
+      return { data = { resources = fake.conn(nodes or {}) } }
+    end
+    return respond(body, n, info)
+  end
+end
+
+-- The mutation requests a transport saw.
+local function mutations(t)
+  local out = {}
+  for _, r in ipairs(t.requests) do if r.info.type == "mutation" then out[#out + 1] = r end end
+  return out
+end
+
 describe("twingate.resources", function()
   before_each(function() log.configure{ level = "error" } end)
   after_each(function() log.configure{ level = "info" } end)
 
   describe("create()", function()
     it("sends resourceCreate with parsed protocols, sorted map tags and a concrete-type selection", function()
-      local tg, t = connect(function() return { data = { resourceCreate = { ok = true, entity = { id = "R1" } } } } end)
+      local tg, t = connect(with_read(function()
+        return { data = { resourceCreate = { ok = true, entity = { id = "R1" } } } }
+      end))
       tg.resources:create{ name = "db", address = "10.0.0.5", remoteNetworkId = "N1", protocols = "tcp:5432,22;icmp",
         tags = { team = "ops", env = "prod" } }
-      local r = t.requests[1]
+      local r = mutations(t)[1]
       assert.equals("resourceCreate", r.info.fields[1].name)
       assert.same({ allowIcmp = true, tcp = { policy = "RESTRICTED", ports = { { start = 22, ["end"] = 22 },
         { start = 5432, ["end"] = 5432 } } }, udp = { policy = "RESTRICTED", ports = {} } }, r.variables.protocols)
@@ -46,12 +66,67 @@ describe("twingate.resources", function()
     end)
   end)
 
+  describe("create() after a lost response", function()
+    local function node(id, network, extra)
+      local n = { __typename = "NetworkResource", id = id, name = "db", address = { type = "IP", value = "10.0.0.5" },
+        remoteNetwork = { id = network }, createdAt = os.date("!%Y-%m-%dT%H:%M:%SZ"), alias = json.null }
+      for k, v in pairs(extra or {}) do n[k] = v end
+      return n
+    end
+
+    -- The create's response is lost (502); the later list returns `after`;
+    -- `before` is what the read before the send sees.
+    local function lost(before, after)
+      local sent = 0
+      local tg, t = connect(function(_, _, info)
+        if info.type == "mutation" then
+          sent = sent + 1
+          if sent == 1 then return { status = 502, body = "" } end
+          return { data = { resourceCreate = { ok = true, entity = { id = "RESENT" } } } }
+        end
+        return { data = { resources = fake.conn(sent == 0 and before or after) } }
+      end)
+      tg.verify_grace = 0
+      return tg, t
+    end
+
+    it("never takes another network's resource of that name and address for the lost one", function()
+      local tg, t = lost({}, { node("DR1", "N-DR") })
+      local r = tg.resources:create{ name = "db", address = "10.0.0.5", remoteNetworkId = "N-PROD" }
+      assert.equals("RESENT", r.id)
+      assert.equals(2, #mutations(t))
+    end)
+
+    it("never takes a resource that existed before the request was sent", function()
+      local tg, t = lost({ { id = "OLD" } }, { node("OLD", "N1") })
+      local r = tg.resources:create{ name = "db", address = "10.0.0.5", remoteNetworkId = "N1" }
+      assert.equals("RESENT", r.id)
+      assert.equals(2, #mutations(t))
+    end)
+
+    it("never takes a resource with another alias than the one sent", function()
+      local tg = lost({}, { node("R7", "N1", { alias = "other.corp" }) })
+      local r = tg.resources:create{ name = "db", address = "10.0.0.5", remoteNetworkId = "N1", alias = "db.corp" }
+      assert.equals("RESENT", r.id)
+    end)
+
+    it("takes the new resource matching every input and does not resend", function()
+      local tg, t = lost({ { id = "OLD" } }, { node("OLD", "N1"), node("NEW", "N1", { alias = "db.corp" }),
+        node("DR1", "N-DR") })
+      local r = tg.resources:create{ name = "db", address = "10.0.0.5", remoteNetworkId = "N1", alias = "db.corp" }
+      assert.equals("NEW", r.id)
+      assert.equals(1, #mutations(t))
+    end)
+  end)
+
   describe("create_ssh()", function()
     it("uses sshResourceCreate and takes a bare port for upstream", function()
-      local tg, t = connect(function() return { data = { sshResourceCreate = { ok = true, entity = { id = "R2" } } } } end)
+      local tg, t = connect(with_read(function()
+        return { data = { sshResourceCreate = { ok = true, entity = { id = "R2" } } } }
+      end))
       tg.resources:create_ssh{ name = "b", address = "h", remoteNetworkId = "N1", gatewayId = "GW1", upstream = 22 }
-      assert.equals("sshResourceCreate", t.requests[1].info.fields[1].name)
-      assert.same({ port = 22 }, t.requests[1].variables.upstream)
+      assert.equals("sshResourceCreate", mutations(t)[1].info.fields[1].name)
+      assert.same({ port = 22 }, mutations(t)[1].variables.upstream)
       local ok, err = pcall(tg.resources.create_ssh, tg.resources, { name = "b", address = "h", remoteNetworkId = "N1" })
       assert.is_false(ok)
       assert.matches("'gatewayId' is required", err.message, nil, true)

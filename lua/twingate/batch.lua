@@ -12,8 +12,13 @@
 -- only as GraphQL variables), their schema `types`, the payload `selection`,
 -- whether resending it is harmless (`idempotent`), and optionally
 -- `verify(tg, ctx) -> payload|nil` (asks the server whether the change is
--- already there; `ctx.started` is when it was first sent) and `delete = true`
--- (a "does not exist" answer to a resend counts as done).
+-- already there; `ctx.started` is when it was first sent), `delete = true`
+-- (a "does not exist" answer to a resend counts as done) and `snapshot =
+-- { fn =, coll =, input = }` (set by `op` for kinds whose create definition
+-- has `snapshot(coll, inputs) -> set of ids`: `apply` calls it once per
+-- request for the request's ops before their first send, and `verify` gets
+-- the ids as `ctx.existing`, so that nothing that existed before is taken
+-- for the new object).
 --
 -- `apply` puts up to `batch_size` ops in one mutation document as aliased
 -- fields (`b0: groupUpdate(id: $id0, ...) { ok error entity { id } }`); each
@@ -203,8 +208,14 @@ function M.op(coll, action, id, input, opts)
     op.idempotent = spec.idempotent and true or false
     if spec.verify and type(coll.client) == "table" then
       local sel = (op.selection:match("entity%s*{(.*)}%s*$") or "id")
+      if spec.snapshot then
+        -- what exists before the first send (taken by apply, one read for a
+        -- whole request's ops): verify never takes it for the new object
+        op.snapshot = { fn = spec.snapshot, coll = coll, input = input }
+      end
       op.verify = function(_, ctx)
-        local node = spec.verify(coll, input, (ctx and ctx.started) or os.time(), sel)
+        local node = spec.verify(coll, input, (ctx and ctx.started) or os.time(), sel,
+          { existing = op.snapshot and op.snapshot.ids or nil })
         if node then return { ok = true, entity = node, verified = true } end
         return nil
       end
@@ -395,35 +406,48 @@ function M.apply(tg, items, opts)
     end
   end
 
-  while #queue > 0 do
-    if not stopped and opts.interrupted and opts.interrupted() then
-      -- SIGINT/SIGTERM: send nothing more; what was sent is settled already
-      for _, i in ipairs(queue) do
-        if state[i].maybe then
-          finish(i, { status = "unknown", reason = "an earlier send may have been applied; "
-            .. "not checked or resent: interrupted" })
-        else
-          finish(i, { status = "skipped", reason = "not attempted: interrupted" })
-        end
+  -- A request (or the read before it) failed without reaching the API's
+  -- mutations: each op failed, or is unknown when an earlier send may have
+  -- been applied; stop_on kinds stop the run.
+  local function fail_chunk(chunk, err)
+    local kind = errors.is(err) and err.kind or nil
+    for _, i in ipairs(chunk) do
+      if state[i].maybe then
+        -- an earlier send may have been applied; this one was not
+        finish(i, { status = "unknown", error = err, reason = "an earlier send may have been applied; "
+          .. "the resend failed: " .. tostring(err) })
+      else
+        finish(i, { status = "failed", error = err })
       end
-      break
     end
-    if stopped then
-      for _, i in ipairs(queue) do
-        if state[i].maybe then
-          finish(i, { status = "unknown", error = stopped, reason = "an earlier send may have been applied; "
-            .. "not checked or resent after an earlier " .. stopped.kind .. " error" })
-        else
-          finish(i, { status = "skipped", reason = "not attempted after an earlier " .. stopped.kind .. " error" })
-        end
+    if kind and stop_on[kind] then stopped = err end
+  end
+
+  -- Before the first send of ops with a `snapshot` (creates whose check after
+  -- a lost response must not take an existing object for the new one): one
+  -- call per snapshot function for the whole chunk. Returns the error of a
+  -- failed read, if any.
+  local function take_snapshots(chunk)
+    local groups, order = {}, {}
+    for _, i in ipairs(chunk) do
+      local sn = items[i].op.snapshot
+      if type(sn) == "table" and sn.ids == nil then
+        local g = groups[sn.fn]
+        if not g then g = { coll = sn.coll, inputs = {}, snaps = {} }; groups[sn.fn] = g; order[#order + 1] = sn.fn end
+        g.inputs[#g.inputs + 1] = sn.input
+        g.snaps[#g.snaps + 1] = sn
       end
-      break
     end
-    local chunk = {}
-    local n = (state[queue[1]].solo) and 1 or size
-    while #chunk < n and #queue > 0 and not (#chunk > 0 and state[queue[1]].solo) do
-      chunk[#chunk + 1] = table.remove(queue, 1)
+    for _, fn in ipairs(order) do
+      local g = groups[fn]
+      local ok, ids = pcall(fn, g.coll, g.inputs)
+      if not ok then return ids end
+      for _, sn in ipairs(g.snaps) do sn.ids = ids end
     end
+    return nil
+  end
+
+  local function send_chunk(chunk)
     local ops, chunk_items = {}, {}
     for k, i in ipairs(chunk) do
       ops[k] = items[i].op
@@ -465,17 +489,45 @@ function M.apply(tg, items, opts)
         recheck(chunk, err, front)
         for k = #front, 1, -1 do table.insert(queue, 1, front[k]) end
       else
-        for _, i in ipairs(chunk) do
-          if state[i].maybe then
-            -- an earlier send may have been applied; this one was not
-            finish(i, { status = "unknown", error = err, reason = "an earlier send may have been applied; "
-              .. "the resend failed: " .. tostring(err) })
-          else
-            finish(i, { status = "failed", error = err })
-          end
-        end
-        if kind and stop_on[kind] then stopped = err end
+        fail_chunk(chunk, err)
       end
+    end
+  end
+
+  while #queue > 0 do
+    if not stopped and opts.interrupted and opts.interrupted() then
+      -- SIGINT/SIGTERM: send nothing more; what was sent is settled already
+      for _, i in ipairs(queue) do
+        if state[i].maybe then
+          finish(i, { status = "unknown", reason = "an earlier send may have been applied; "
+            .. "not checked or resent: interrupted" })
+        else
+          finish(i, { status = "skipped", reason = "not attempted: interrupted" })
+        end
+      end
+      break
+    end
+    if stopped then
+      for _, i in ipairs(queue) do
+        if state[i].maybe then
+          finish(i, { status = "unknown", error = stopped, reason = "an earlier send may have been applied; "
+            .. "not checked or resent after an earlier " .. stopped.kind .. " error" })
+        else
+          finish(i, { status = "skipped", reason = "not attempted after an earlier " .. stopped.kind .. " error" })
+        end
+      end
+      break
+    end
+    local chunk = {}
+    local n = (state[queue[1]].solo) and 1 or size
+    while #chunk < n and #queue > 0 and not (#chunk > 0 and state[queue[1]].solo) do
+      chunk[#chunk + 1] = table.remove(queue, 1)
+    end
+    local serr = take_snapshots(chunk)
+    if serr then
+      fail_chunk(chunk, serr)
+    else
+      send_chunk(chunk)
     end
   end
   return outcomes, requests

@@ -292,32 +292,89 @@ local function view(self, kind)
   return v
 end
 
--- After a create whose response was lost: a resource of that kind, name and
--- address created since the request was sent counts as ours.
+-- Ids of resources some verify has already taken as the result of a create of
+-- this process: never handed to a second create.
+local adopted = {}
+
+-- Ids present before a create was sent, by the (prepared) input table of a
+-- `create*` call (set there, read by verify).
+local before = setmetatable({}, { __mode = "k" })
+
+--- The ids of every resource (any kind, any network) named like one of
+-- `inputs` (one read per 100 names, every page): what exists before a
+-- create is sent, so that a check after a lost response never takes it for
+-- the new one. Used by `create*` here and by `batch.op` (spec.snapshot).
+-- @param coll the collection (or a view)
+-- @param inputs array of create inputs (`name` read)
+-- @return set of ids
+local function snapshot(coll, inputs)
+  local names, seen, ids = {}, {}, {}
+  for _, input in ipairs(inputs) do
+    local n = type(input) == "table" and input.name
+    if type(n) == "string" and not seen[n] then seen[n] = true; names[#names + 1] = n end
+  end
+  for a = 1, #names, 100 do
+    local chunk = json.array()
+    for b = a, math.min(a + 99, #names) do chunk[#chunk + 1] = names[b] end
+    for n in C.new(coll.client):each({ name = { ["in"] = chunk } }, { fields = "id" }) do ids[n.id] = true end
+  end
+  return ids
+end
+
+-- Whether node n is what `input` asked a create of `kind` for: every
+-- identifying input the create sent (kind, name, address, remote network,
+-- alias when given) matches.
+local function same_resource(kind, input, n)
+  if n.name ~= input.name or n.__typename ~= KINDS[kind].type then return false end
+  if type(n.address) ~= "table" or n.address.value ~= input.address then return false end
+  if type(n.remoteNetwork) ~= "table" or n.remoteNetwork.id ~= input.remoteNetworkId then return false end
+  if type(input.alias) == "string" and n.alias ~= input.alias then return false end
+  return true
+end
+
+-- After a create whose response was lost: the resource that request made, if
+-- it is there. Only a resource of that kind with the same name, address,
+-- remote network (and alias when one was sent) counts, and never one that
+-- existed before the request was sent (`ctx.existing` from `batch.op`, or the
+-- snapshot `create*` took), one created before `started` (CLOCK_SKEW
+-- tolerance), or one another create of this process already took. A resumed
+-- journal has no snapshot: then only the identity, the creation time and
+-- the ids taken in this process decide.
 local function verify(kind)
-  return function(coll, input, started)
+  return function(coll, input, started, _, ctx)
+    local existing = (type(ctx) == "table" and ctx.existing) or before[input] or {}
     local all = C.new(coll.client):list({ name = { eq = input.name } })
     local best
     for _, n in ipairs(all) do
       local t = collections.parse_time(n.createdAt)
-      if n.name == input.name and n.__typename == KINDS[kind].type
-        and type(n.address) == "table" and n.address.value == input.address
+      if same_resource(kind, input, n) and not existing[n.id] and not adopted[n.id]
         and (t == nil or t >= started - collections.CLOCK_SKEW) then
         if not best or (n.createdAt or "") > (best.createdAt or "") then best = n end
       end
     end
-    if best then log.info("found the resource created by the failed request", { id = best.id }) end
+    if best then
+      adopted[best.id] = true
+      log.info("found the resource created by the failed request", { id = best.id })
+    end
     return best
   end
 end
-for kind, k in pairs(KINDS) do k.create.verify = verify(kind) end
+for kind, k in pairs(KINDS) do
+  k.create.verify = verify(kind)
+  k.create.snapshot = snapshot
+end
 
 local function create_as(self, kind, fn, input, opts)
   if input == nil or type(input) ~= "table" then bad(fn, "expects an input table") end
   local v = kind == "network" and self or view(self, kind)
   opts = check_opts(fn, opts)
   local o = { fields = opts.fields or type_fields(KINDS[kind].type) }
-  return Collection.create(v, prepare(fn, input), o)
+  local p = prepare(fn, input)
+  -- what exists before the create is sent: never taken for it after a lost response
+  if not self.client.dry_run then before[p] = snapshot(v, { p }) end
+  local r = Collection.create(v, p, o)
+  if type(r) == "table" and type(r.id) == "string" then adopted[r.id] = true end
+  return r
 end
 
 local function update_as(self, kind, fn, id, input, opts)
@@ -332,6 +389,11 @@ end
 --   isBrowserShortcutEnabled =, securityPolicyId =, tags =, approvalMode =, accessPolicy =,
 --   groupIds =, routingMode = }` (see the module comment for the conveniences)
 -- @param opts `{ fields = "selection on NetworkResource" }`
+-- Reads the resources of that name once before sending: after a lost
+-- response only a resource of this kind with the same name, address, remote
+-- network (and alias when given) that was not there before counts as the
+-- created one; otherwise the create is sent again (the same holds for every
+-- `create_*` and for `batch.op(tg.resources, "create", ...)`).
 -- @return the created resource (a placeholder with --dry-run)
 -- @raise `invalid_argument` for a bad input (nothing sent), `mutation` when the API refuses it
 function C:create(input, opts) return create_as(self, "network", "create", input, opts) end

@@ -101,6 +101,28 @@ describe("#integration tg.resources against the simulator", function()
     assert.equals(0, count(s:requests(), function(r) return r.type == "mutation" end))
   end)
 
+  it("after a lost create response never takes another network's resource of that name and address", function()
+    local run_grace = cli.script_runner{ token = TOKEN, prelude = true, env = { TWINGATE_VERIFY_GRACE = "1" } }
+    s:clear_faults()
+    s:fault{ match = "mutation", delayMs = 1 }      -- remoteNetworkCreate
+    s:fault{ match = "mutation", delayMs = 1 }      -- the create in the other network
+    s:fault{ match = "mutation", drop = "before" }  -- the create in Lab: never reaches the API
+    local rc, out, err = run_grace(s, [[
+      local lab = tg.remote_networks:find("Lab")
+      local dr = tg.remote_networks:create{ name = "DR lost-create", location = "AWS" }
+      local a = tg.resources:create{ name = "twin", address = "10.9.9.9", remoteNetworkId = dr.id }
+      local b = tg.resources:create{ name = "twin", address = "10.9.9.9", remoteNetworkId = lab.id }
+      print(a.id ~= b.id, a.remoteNetwork.name, b.remoteNetwork.name)
+      local n = 0
+      for r in tg.resources:each{ name = { eq = "twin" } } do n = n + 1 end
+      print(n)
+    ]])
+    s:clear_faults()
+    assert.equals(0, rc, err)
+    assert.equals("true\tDR lost-create\tLab\n2\n", out)
+    assert.not_matches("found the resource created by the failed request", err, nil, true)
+  end)
+
   it("finds by name: nil when none, invalid_argument listing the ids when names collide", function()
     local rc, out, err = run(s, [[
       print(tg.resources:find("no such") == nil)
