@@ -70,6 +70,7 @@
 --   6  nothing was done: every change failed
 local twingate = require "twingate"
 local batch = require "twingate.batch"
+local csv = require "twingate.csv"
 local errors = require "twingate.errors"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
@@ -112,12 +113,13 @@ local emails = {}      -- lower email -> { email = spelling, line = n }
 local order = {}
 local rows, duplicates = 0, 0
 do
-  local reader = twingate.csv.open(path, { delimiter = delimiter, header = true, name = path })
+  local reader = csv.open(path, { delimiter = delimiter, header = true, name = path })
   reader:require_columns { email_col }
   local bad = {}
   for row, line in reader:rows() do
     rows = rows + 1
-    local email = trim(row[email_col] or "")
+    -- cells export.lua neutralised for spreadsheets ('-bob@...) are read without the '
+    local email = trim(csv.unneutralize(row[email_col] or ""))
     if email == "" then
       bad[#bad + 1] = string.format("%s:%d: empty %s", path, line, quote(email_col))
     elseif not valid_email(email) then
@@ -132,22 +134,15 @@ do
       end
     end
   end
-  if #bad > 0 then
-    local shown = {}
-    for i = 1, math.min(#bad, 20) do shown[i] = bad[i] end
-    if #bad > 20 then shown[#shown + 1] = string.format("... and %d more", #bad - 20) end
-    errors.raise("invalid_argument", string.format("%d invalid row%s, nothing changed:\n%s",
-      #bad, #bad == 1 and "" or "s", table.concat(shown, "\n")))
-  end
+  -- each problem on its own stderr line, then "N invalid rows in FILE, nothing changed"
+  csv.raise_problems(path, bad)
 end
 log.info(string.format("%s: %d rows, %d users, %d duplicate rows merged", path, rows, #order, duplicates))
 
 -- A resumed run must have the same input and options as the journaled one.
 local fingerprint
 do
-  local f = assert(io.open(path, "rb"))
-  local content = f:read("a")
-  f:close()
+  local content = csv.read_file(path)
   fingerprint = planning.hash(table.concat({ "offboard-users", content, email_col, opts.delimiter,
     tostring(archive), tostring(delete_users) }, "\0"))
 end
@@ -205,7 +200,7 @@ local synced = {}   -- { group =, email = }
 for _, u in ipairs(users) do
   for _, g in ipairs(u.groups or {}) do
     if g.type == "SYNCED" then
-      synced[#synced + 1] = { group = g.name, email = u.email }
+      synced[#synced + 1] = { group = g.name, email = u.email, user_id = u.id }
     elseif g.type == "SYSTEM" then
       log.debug(string.format("group %s is a system group; %s stays in it", quote(g.name),
         quote(u.email)))
@@ -221,12 +216,21 @@ for _, u in ipairs(users) do
     end
   end
 end
+-- Removals (memberships, device blocks) are done when what they remove is gone:
+-- after a lost response, the resend of a change the lost request applied may
+-- find the user (or device) deleted by that same request ("User ... does not
+-- exist"); batch counts such an answer to a resend as done (`delete = true`),
+-- never to a first send.
+local function removal(op)
+  op.delete = true
+  return op
+end
 for _, gid in ipairs(group_order) do
   local e = groups[gid]
   plan:add {
     kind = "group", action = "update", name = e.group.name, id = gid, key = "group " .. gid,
     changes = { { field = "members", added = {}, removed = e.labels } },
-    op = batch.op(tg.groups, "update", gid, { removedUserIds = e.ids }),
+    op = removal(batch.op(tg.groups, "update", gid, { removedUserIds = e.ids })),
   }
 end
 
@@ -242,7 +246,7 @@ for _, u in ipairs(users) do
         name = string.format("%s of %s", d.name or d.serialNumber or "(unnamed)", quote(u.email)),
         changes = { { field = "activeState", before = st, after = device_target } },
         destructive = true,   -- cuts the user off: an interactive run asks first
-        op = { field = device_field, args = { id = d.id }, types = { id = "ID!" }, idempotent = true,
+        op = removal { field = device_field, args = { id = d.id }, types = { id = "ID!" }, idempotent = true,
           selection = "ok error entity { id activeState }" },
       }
     end
@@ -276,12 +280,22 @@ local code, report = plan:run_quiet(tg, run_opts)
 if report.declined then return code end
 
 local n = { group = 0, removed = 0, device = 0, user = 0 }
+local deleted = {}   -- user id -> true: deleted (would be, in a dry run)
 for _, r in ipairs(report.results or {}) do
   if r.status == "applied" or (dry_run and r.status == "planned") then
     local c = r.change
     n[c.kind] = n[c.kind] + 1
     if c.kind == "group" then n.removed = n.removed + #c.changes[1].removed end
+    if c.kind == "user" and c.action == "delete" then deleted[c.id] = true end
   end
+end
+-- a deleted user's SYNCED memberships went with it
+do
+  local left = {}
+  for _, m in ipairs(synced) do
+    if not deleted[m.user_id] then left[#left + 1] = m end
+  end
+  synced = left
 end
 -- an empty plan has said "No changes." already: only unknown emails and
 -- SYNCED memberships follow it

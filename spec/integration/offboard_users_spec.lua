@@ -255,6 +255,33 @@ describe("scripts/offboard-users.lua #integration", function()
       assert.are.equal(0, #s:requests())
     end)
 
+    it("prints each invalid row on its own stderr line, then one line", function()
+      local code, out, err, path = offboard("email\nnot-an-email\n\"\"\n")
+      assert.are.equal(2, code, out .. err)
+      local lines = {}
+      for l in err:gmatch("[^\n]+") do if not l:find(": info: ", 1, true) then lines[#lines + 1] = l end end
+      assert.are.same({
+        "twingate-lua: error: " .. path .. ':2: invalid email "not-an-email"',
+        "twingate-lua: error: " .. path .. ':3: empty "email"',
+        "twingate-lua: twingate: invalid_argument: 2 invalid rows in " .. path .. ", nothing changed",
+      }, lines)
+    end)
+
+    it("reads emails neutralised by export.lua without the leading '", function()
+      s:load{ users = { { email = "-bob@example.com" }, { email = "+ann@example.com" } } }
+      local code, out, err = offboard(emails_csv{ "'-bob@example.com", "'+ann@example.com" })
+      assert.are.equal(0, code, out .. err)
+      assert.are.equal("DISABLED", state().users["-bob@example.com"].state)
+      assert.are.equal("DISABLED", state().users["+ann@example.com"].state)
+    end)
+
+    it("refuses a directory with 'PATH: is a directory'", function()
+      local code, _, err = h.run(s, { SCRIPT, "/tmp" })
+      assert.are.equal(2, code)
+      assert.matches("/tmp: is a directory", err, 1, true)
+      assert.are.equal(0, #s:requests())
+    end)
+
     it("reports a malformed CSV with FILE:LINE", function()
       local code, _, err = h.run(s, { SCRIPT, h.FIXTURES .. "bad_emails_quote.csv" })
       assert.are.equal(2, code)
@@ -287,6 +314,41 @@ describe("scripts/offboard-users.lua #integration", function()
       s:reset()
       assert.are.equal(0, (offboard(emails_csv{ "user12@example.com" })))
       assert.are.equal(1, select(2, h.count(s, "mutation", "groupUpdate")))
+    end)
+  end)
+
+  describe("lost responses with --delete-users", function()
+    it("counts removals the lost request applied as done when the user is gone (exit 0)", function()
+      s:load{
+        users = { { email = "bob@example.com" } },
+        groups = { { name = "A", members = { "bob@example.com" } }, { name = "B", members = { "bob@example.com" } } },
+        devices = { { user = "bob@example.com", name = "bob-mac", serialNumber = "SNB" } },
+      }
+      s:fault{ match = "mutation", drop = "after", count = 1 }
+      local code, out, err = offboard(emails_csv{ "bob@example.com" }, "--delete-users", "--yes")
+      assert.are.equal(0, code, out .. err)
+      assert.not_matches("failed", out, 1, true)
+      assert.matches("users deleted: 1", out, 1, true)
+      assert.matches("group memberships removed: 2 (in 2 groups)", out, 1, true)
+      assert.matches("devices blocked: 1", out, 1, true)
+      local st = state()
+      assert.is_nil(st.users["bob@example.com"])
+      assert.are.same({}, st.groups.A)
+    end)
+
+    it("does not list a deleted user's SYNCED memberships as left in place", function()
+      -- without --delete-users they are listed (exit 3)
+      local code, out, err = offboard(emails_csv{ "user01@example.com" }, "--dry-run")
+      assert.are.equal(3, code, out .. err)
+      assert.matches("memberships of SYNCED groups left in place", out, 1, true)
+      -- the deletion takes them along: not listed, exit 0 (also in a dry run)
+      code, out, err = offboard(emails_csv{ "user01@example.com" }, "--delete-users", "--dry-run")
+      assert.are.equal(0, code, out .. err)
+      assert.not_matches("SYNCED", out, 1, true)
+      code, out, err = offboard(emails_csv{ "user01@example.com" }, "--delete-users", "--yes")
+      assert.are.equal(0, code, out .. err)
+      assert.not_matches("SYNCED", out, 1, true)
+      assert.is_nil(state().users["user01@example.com"])
     end)
   end)
 
