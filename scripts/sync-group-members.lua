@@ -159,22 +159,15 @@ do
       end
     end
   end
-  if #bad > 0 then
-    local shown = {}
-    for i = 1, math.min(#bad, 20) do shown[i] = bad[i] end
-    if #bad > 20 then shown[#shown + 1] = string.format("... and %d more", #bad - 20) end
-    errors.raise("invalid_argument", string.format("%d invalid row%s, nothing changed:\n%s",
-      #bad, #bad == 1 and "" or "s", table.concat(shown, "\n")))
-  end
+  -- each problem on its own stderr line, then "N invalid rows in FILE, nothing changed"
+  csv.raise_problems(path, bad)
 end
 log.info(string.format("%s: %d rows, %d groups, %d duplicate rows merged", path, rows, #group_order, duplicates))
 
 -- A resumed run must have the same input and options as the journaled one.
 local fingerprint
 do
-  local f = assert(io.open(path, "rb"))
-  local content = f:read("a")
-  f:close()
+  local content = csv.read_file(path)
   fingerprint = planning.hash(table.concat({ "sync-group-members", content, group_col, email_col,
     opts.delimiter, tostring(opts["remove-missing"]), tostring(opts["create-groups"]) }, "\0"))
 end

@@ -505,6 +505,25 @@ describe("scripts/sync-group-members.lua #integration", function()
       assert.are.equal(0, #s:requests())
     end)
 
+    it("prints each invalid row on its own stderr line, then one line", function()
+      local code, out, err, path = sync("group,email\nEng,not-an-email\nEng,\n")
+      assert.are.equal(2, code, out .. err)
+      local lines = {}
+      for l in err:gmatch("[^\n]+") do if not l:find(": info: ", 1, true) then lines[#lines + 1] = l end end
+      assert.are.equal(3, #lines, err)
+      assert.matches("^twingate%-lua: error: " .. path:gsub("%p", "%%%0") .. ":2: ", lines[1])
+      assert.matches("^twingate%-lua: error: " .. path:gsub("%p", "%%%0") .. ":3: ", lines[2])
+      assert.are.equal("twingate-lua: twingate: invalid_argument: 2 invalid rows in " .. path
+        .. ", nothing changed", lines[3])
+      assert.are.equal(0, #s:requests())
+    end)
+
+    it("refuses a directory with 'PATH: is a directory'", function()
+      local code, _, err = run{ "scripts/sync-group-members.lua", "/tmp" }
+      assert.are.equal(2, code)
+      assert.matches("/tmp: is a directory", err, 1, true)
+    end)
+
     it("names a missing column on one line, quoted", function()
       local code, out, err, path = sync('"gr\noup",email\nEng,ann@example.com\n')
       assert.are.equal(2, code, out .. err)
