@@ -140,6 +140,60 @@ local function by(...)
   end
 end
 
+-- The columns `flatten` makes from a GraphQL selection: a field without a
+-- sub-selection is a column; a related object (or list) selected with a name or
+-- an email, protocols and tags are one column; other objects dotted columns
+-- (`address.value`). Inline fragments (`... on T { }`) add their fields.
+local function selection_columns(selection)
+  local toks = {}
+  for tok in selection:gsub("%b()", " "):gsub("([{}])", " %1 "):gmatch("%S+") do toks[#toks + 1] = tok end
+  local i = 1
+  -- parse one level: an array of { name =, children = nil|array }
+  local function level()
+    local fields = {}
+    while i <= #toks and toks[i] ~= "}" do
+      local tok = toks[i]
+      if tok == "..." then
+        i = i + 1
+        if toks[i] == "on" then i = i + 2 end   -- on TypeName
+        if toks[i] == "{" then
+          i = i + 1
+          for _, f in ipairs(level()) do fields[#fields + 1] = f end
+          i = i + 1
+        end
+      else
+        local name = tok:match("^[_%a][_%w]*:?$") and tok:gsub(":$", "")
+        i = i + 1
+        local f = { name = name }
+        if toks[i] == "{" then
+          i = i + 1
+          f.children = level()
+          i = i + 1
+        end
+        if name and name ~= "" then fields[#fields + 1] = f end
+      end
+    end
+    return fields
+  end
+  local out = {}
+  local function walk(fields, prefix)
+    for _, f in ipairs(fields) do
+      local col = prefix == "" and f.name or (prefix .. "." .. f.name)
+      if f.name == "__typename" then
+        if prefix == "" then out[col] = true end
+      elseif not f.children or f.name == "protocols" or f.name == "tags" then
+        out[col] = true
+      else
+        local labelled = false
+        for _, c in ipairs(f.children) do labelled = labelled or c.name == "name" or c.name == "email" end
+        if labelled then out[col] = true else walk(f.children, col) end
+      end
+    end
+  end
+  walk(level(), "")
+  return out
+end
+
 local tg = twingate.connect()
 local columns, records
 
@@ -194,7 +248,7 @@ else
   local coll = tg[kind]
   records = {}
   local seen = {}
-  for node in coll:each() do
+  local function add(node)
     if type(node) == "table" then
       local rec = {}
       flatten("", node, rec)
@@ -203,20 +257,25 @@ else
       records[#records + 1] = rec
     end
   end
-  if #records == 0 then
-    -- no rows: the columns of the selection's top-level fields
-    local sel = (coll.def and coll.def.fields) or "id"
-    local depth, skip_next = 0, false
-    for tok in sel:gsub("([{}])", " %1 "):gmatch("%S+") do
-      if tok == "{" then depth = depth + 1
-      elseif tok == "}" then depth = depth - 1
-      elseif depth == 0 then
-        if tok == "..." or tok == "on" then skip_next = tok == "on"
-        elseif skip_next then skip_next = false
-        elseif tok ~= "__typename" and tok:match("^[_%a][_%w]*$") then seen[tok] = true end
+  local selection = (coll.def and coll.def.fields) or "id"
+  if kind == "service_account_keys" then
+    -- no root list of keys: the keys of every service account, with their account
+    local key_fields = require("twingate.service_accounts").KEY_FIELDS
+    for _, sa in ipairs(tg.service_accounts:list(nil, { fields = "id name", include = { keys = key_fields } })) do
+      for _, k in ipairs(sa.keys or {}) do
+        if type(k) == "table" then
+          k.serviceAccount = { id = sa.id, name = sa.name }
+          add(k)
+        end
       end
     end
+  else
+    for node in coll:each() do add(node) end
   end
+  -- the columns come from the collection's selection, so the header is the same
+  -- for every tenant (a field null on every row, or no rows at all); columns
+  -- only the data has (a list flattened otherwise) are added after them
+  for c in pairs(selection_columns(selection)) do seen[c] = true end
   local first = { "id", "name", "email" }
   columns = {}
   for _, c in ipairs(first) do if seen[c] then columns[#columns + 1] = c; seen[c] = nil end end

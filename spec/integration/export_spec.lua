@@ -191,6 +191,46 @@ describe("scripts/export.lua #integration", function()
       assert.matches("^id,name,[^\n]*\n$", out)
     end)
 
+    it("takes generic columns from the selection: the same header with data, nulls or no rows", function()
+      local empty = sim.start{ rate_limit = "off", seed = { everyoneGroup = false } }
+      local ok, e = pcall(function()
+        for _, kind in ipairs{ "groups", "users", "devices", "connectors", "gateways", "remote-networks" } do
+          local code, full, err = run(s, { "scripts/export.lua", kind })
+          assert.are.equal(0, code, err)
+          local code2, none, err2 = run(empty, { "scripts/export.lua", kind })
+          assert.are.equal(0, code2, err2)
+          assert.are.equal(full:match("^[^\n]*"), none:match("^[^\n]*"), kind)
+        end
+      end)
+      empty:stop()
+      if not ok then error(e, 0) end
+      -- originId is null on every seeded group, and still a column
+      local _, out = run(s, { "scripts/export.lua", "groups" })
+      assert.are.equal("id,name,createdAt,isActive,originId,securityPolicy,type,updatedAt", out:match("^[^\n]*"))
+    end)
+
+    it("exports service-account-keys: the keys of every service account, with their account", function()
+      local k = sim.start{ rate_limit = "off", seed = { serviceAccounts = { { name = "ci" }, { name = "=deploy" } } } }
+      local ok, e = pcall(function()
+        local code, out, err = cli.run({ "-e", [[
+          local tg = require("twingate").connect()
+          for _, sa in ipairs(tg.service_accounts:list()) do
+            tg.service_account_keys:create{ serviceAccountId = sa.id, name = "key of " .. sa.name, expirationTime = 0 }
+          end]] }, cli.against(k))
+        assert.are.equal(0, code, out .. err)
+        code, out, err = run(k, { "scripts/export.lua", "service-account-keys" })
+        assert.are.equal(0, code, out .. err)
+        local lines = {}
+        for l in out:gmatch("[^\n]+") do lines[#lines + 1] = l end
+        assert.are.equal("id,name,createdAt,expiresAt,revokedAt,serviceAccount,status,updatedAt", lines[1])
+        assert.are.equal(3, #lines)
+        assert.matches(",key of =deploy,[^,]*,,,'=deploy,ACTIVE,", lines[2])
+        assert.matches(",key of ci,[^,]*,,,ci,ACTIVE,", lines[3])
+      end)
+      k:stop()
+      if not ok then error(e, 0) end
+    end)
+
     it("writes --output FILE and nothing on stdout", function()
       local path = tmpname(".csv")
       local code, out = run(s, { "scripts/export.lua", "users", "--output", path })
