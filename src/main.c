@@ -59,7 +59,7 @@ static const char help_text[] =
     "                         S seconds; off: no pacing\n"
     "  --page-size N          items per page in list queries (default 100)    TWINGATE_PAGE_SIZE\n"
     "  --log-format text|json log lines on stderr as text or JSON lines       TWINGATE_LOG_FORMAT\n"
-    "  -v, --verbose          more logging (debug); twice for more; tracebacks on errors\n"
+    "  -v, --verbose          debug logging (a line per request) and tracebacks on errors\n"
     "  -q, --quiet            only warnings and errors\n"
     "  -e CODE                run CODE instead of a script file\n"
     "  -                      read the script from stdin\n"
