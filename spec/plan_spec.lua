@@ -575,6 +575,56 @@ describe("twingate.plan", function()
       assert.are.equal(5, plan_mod.exit_code(r2))
     end)
 
+    describe("exit codes and the stop line after unknown outcomes", function()
+      -- requests numbered in `bad` raise `err`, the others succeed
+      local function on(bad, err)
+        return client(nil, function(n) if bad[n] then error(err(), 0) end end)
+      end
+      local function lost() return errors.new("transport", "Empty reply from server", { maybe_applied = true }) end
+      local function http500() return errors.new("http", "HTTP 500", { maybe_applied = true, status = 500 }) end
+      local function refused() return errors.new("transport", "connection refused", {}) end
+
+      it("exits 3 without a stop line when a lost write ends unknown and the next change is applied", function()
+        for _, err in ipairs{ lost, http500 } do
+          local p = op_plan(2)
+          local report = p:apply{ client = on({ true, true, true }, err), batch_size = 1 }
+          assert.are.equal(1, report.unknown)
+          assert.are.equal(1, report.applied)
+          assert.are.equal(3, plan_mod.exit_code(report))
+          assert.not_matches("[Ss]topped after", p:summary(report))
+          assert.not_matches("stopped after", table.concat(p:report_lines(report), "\n"))
+        end
+      end)
+
+      it("exits 3 when every change ends unknown, whichever error came last", function()
+        for _, err in ipairs{ lost, http500 } do
+          local bad = setmetatable({}, { __index = function() return true end })
+          local p = op_plan(3)
+          local report = p:apply{ client = on(bad, err), batch_size = 1 }
+          assert.are.equal(3, report.unknown)
+          assert.are.equal(3, plan_mod.exit_code(report))
+          assert.not_matches("[Ss]topped after", p:summary(report))
+        end
+      end)
+
+      it("exits 6 when every attempted change definitely failed and 3 when one of them was applied", function()
+        local p = op_plan(2)
+        local report = p:apply{ client = on({ false, true }, refused), batch_size = 1 }
+        assert.are.equal(3, plan_mod.exit_code(report)) -- the last one failed, nothing left: no early stop
+        assert.not_matches("[Ss]topped after", p:summary(report))
+        report = op_plan(1):apply{ client = on({ true }, refused), batch_size = 1 }
+        assert.are.equal(6, plan_mod.exit_code(report))
+      end)
+
+      it("exits 5 with the stop line only when the API went away and changes were left not attempted", function()
+        local p = op_plan(3)
+        local report = p:apply{ client = on({ false, true, true }, refused), batch_size = 1 }
+        assert.are.equal(1, report.skipped)
+        assert.are.equal(5, plan_mod.exit_code(report))
+        assert.matches("Stopped after .*; 1 change not attempted", p:summary(report))
+      end)
+    end)
+
     it("sends nothing in a dry run and lists what would be sent", function()
       local c = client()
       c.dry_run = true

@@ -17,10 +17,17 @@
 --   local opts, run_opts = plan.parse_args(arg, { positional = { "FILE.csv" }, options = { ... } })
 --   -- adds --dry-run --yes --journal FILE --resume FILE --batch-size N
 --
--- Exit codes of `run` (M.exit): 0 all done (or nothing to do, or dry run),
--- 3 some changes failed or have an unknown outcome, 6 nothing was done because
--- every attempted change failed, 1 the admin declined at the prompt, and the
--- error kind's code (4 auth, 2 config) when the run stopped on such an error.
+-- Exit codes of `run` (M.exit, `exit_code`), the same whichever error came last:
+-- * 0 all done (or nothing to do, or dry run); 1 the admin declined at the prompt;
+-- * 5 the run stopped early because the API could not be reached or kept
+--   throttling (a transport or rate_limited error after the retries) and
+--   changes were left not attempted; only then (or after an auth/config
+--   error) does the summary say "Stopped after ...; N changes not attempted";
+-- * 4 / 2 the run stopped on an auth / config error before any change was
+--   applied or left with an unknown outcome;
+-- * 3 some change failed or has an unknown outcome, and at least one was
+--   applied or has an unknown outcome (it may have been applied);
+-- * 6 nothing was done: every attempted change definitely failed.
 local batch = require "twingate.batch"
 local errors = require "twingate.errors"
 local journal_mod = require "twingate.journal"
@@ -694,8 +701,8 @@ function Plan:summary(report)
       lines[#lines + 1] = "  " .. change_title(u.change) .. ": " .. error_text(u.reason or u.error)
     end
   end
-  if report.aborted then
-    local n = not_attempted(report)
+  local n = not_attempted(report)
+  if report.aborted and n > 0 then
     lines[#lines + 1] = string.format("Stopped after %s; %d change%s not attempted.",
       error_text(report.aborted), n, n == 1 and "" or "s")
   end
@@ -792,34 +799,39 @@ function Plan:report_lines(report, opts)
     out[#out + 1] = string.format("  in flight in the journal and no longer needed (already applied): %d",
       report.settled)
   end
-  if report.aborted then
-    local n = not_attempted(report)
+  local n = not_attempted(report)
+  if report.aborted and n > 0 then
     out[#out + 1] = string.format("  stopped after %s; %d change%s not attempted", error_text(report.aborted),
       n, n == 1 and "" or "s")
   end
   return out
 end
 
---- The exit code for an apply report: 0 all done (or dry run, or nothing to
--- do), 3 some changes failed or have an unknown outcome, 6 none was done
--- (every attempted change definitely failed), 128 + N when interrupted by
--- signal N (130 SIGINT, 143 SIGTERM), or the error kind's code when
--- the run stopped on an auth/config error before anything was done, or on
--- the API becoming unreachable (transport, rate_limited: 5) at any point.
+--- The exit code for an apply report (the rules in the module comment):
+-- 128 + N when interrupted by signal N (130 SIGINT, 143 SIGTERM); 0 all done
+-- (or dry run, or nothing to do); 5 when the run stopped early because the
+-- API could not be reached or kept throttling (changes were left not
+-- attempted); the error kind's code (4 auth, 2 config) when the run stopped
+-- on such an error before anything was applied or left unknown; 3 when some
+-- change failed or has an unknown outcome and at least one was applied or is
+-- unknown; 6 when every attempted change definitely failed. Which error came
+-- last does not matter.
 -- @param report from `apply`
 -- @return integer
 function M.exit_code(report)
   if report.interrupted then return 128 + report.interrupted end
   if report.dry_run then return M.exit.ok end
   local unknown = report.unknown or 0
-  local bad_n = report.failed + unknown
   local good = report.applied + (report.already or 0)
+  local left = not_attempted(report)
   if report.aborted then
     local code = errors.exit_code(report.aborted)
-    -- the API went away (5): say so, whatever was done before
-    if good == 0 or code == 5 then return code end
+    -- stopped early because the API went away: say so, whatever was done before
+    if code == 5 and left > 0 then return code end
+    -- the token was refused or the settings are wrong before anything happened
+    if code ~= 5 and code ~= 1 and good == 0 and unknown == 0 then return code end
   end
-  if bad_n == 0 and not report.aborted then return M.exit.ok end
+  if report.failed + unknown == 0 and left == 0 then return M.exit.ok end
   -- an unknown outcome may have been applied: partial, never "nothing done"
   if good == 0 and unknown == 0 then return M.exit.none end
   return M.exit.partial

@@ -76,6 +76,20 @@ describe("twingate.plan #integration", function()
     assert.are.equal(6, code, out)
   end)
 
+  it("exits 3 without 'Stopped after' when a lost write ends unknown and the next is applied, whichever error", function()
+    for _, fault in ipairs{ { match = "mutation", count = 3, drop = "before" },
+      { match = "mutation", count = 3, status = 500 } } do
+      s:clear_faults()
+      s:load{ groups = { { name = "keep" }, { name = "x-1" }, { name = "x-2" } } }
+      s:fault(fault)
+      local code, out = run{ "x-", "--batch-size", "1" }
+      assert.are.equal(3, code, out)
+      assert.not_matches("[Ss]topped after", out)
+      assert.matches("Unknown outcome", out, 1, true)
+      assert.are.same({ "keep", "x-1" }, names())
+    end
+  end)
+
   it("counts a resent delete that finds the object gone as done", function()
     s:fault{ match = "mutation", drop = "after", count = 1 }
     local code, out = run{ "tmp-" }
