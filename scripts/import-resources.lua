@@ -152,6 +152,12 @@ do
     if trim(r.network) == "" then problem(line, "empty network") end
     if has.alias then
       local a = trim(cell("alias"))
+      local bad_char = a ~= "" and text.problem(a)
+      if a ~= "" and text.is_blank(a) then
+        problem(line, "alias is blank (only spaces or invisible characters): leave the cell empty for no alias")
+      elseif bad_char then
+        problem(line, "alias: " .. bad_char)
+      end
       r.alias = a ~= "" and a or nil
     end
     if has.protocols then

@@ -255,6 +255,18 @@ describe("scripts/import-resources.lua #integration", function()
       no_writes()
     end)
 
+    it("refuses a blank or invisible-character alias with FILE:LINE before any change", function()
+      local code, out, err, path = import(csv{
+        { "q1", "10.0.0.1", "Net A", "ok.corp" },
+        { "q2", "10.0.0.2", "Net A", "\u{A0}" },          -- only a no-break space
+        { "q3", "10.0.0.3", "Net A", "db\u{200B}.corp" },  -- a zero-width space inside
+      })
+      assert.are.equal(2, code, out .. err)
+      assert.matches(path .. ":3: alias is blank", err, 1, true)
+      assert.matches(path .. ":4: alias: invisible character U+200B", err, 1, true)
+      no_writes()
+    end)
+
     it("prints each problem on its own line, cell errors and unknown names in one round", function()
       local code, out, err, path = import(csv{
         { "db", "", "Net A" },                        -- a bad cell
