@@ -121,8 +121,8 @@ local function problem(line, msg) bad[#bad + 1] = { line = line, text = string.f
 local has = {}           -- managed optional columns
 local content
 do
-  content = csv.read_file(path)
-  local reader = csv.reader(content, { delimiter = "auto", header = true, name = path })
+  local reader
+  reader, content = planning.read_input(path)
   -- every column name matches its header ignoring case and surrounding spaces
   -- (`Name`, ` address `); rows carry the values under the names below
   reader:require_columns(REQUIRED)
@@ -223,8 +223,7 @@ log.info(string.format("%s: %d rows", path, #rows))
 
 -- A resumed run must have the same input and options as the journaled one;
 -- a --resume FILE of another plan is refused now, before any request.
-local fingerprint = planning.hash(table.concat({ "import-resources", content, tostring(opts.prune) }, "\0"))
-planning.check_resume(run_opts, fingerprint)
+local fingerprint = planning.fingerprint(run_opts, "import-resources", content, opts.prune)
 
 ---------------------------------------------------------------------------
 -- 2. Read the tenant: networks, groups, policies by name; resources of the

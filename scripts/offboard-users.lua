@@ -71,7 +71,6 @@
 local twingate = require "twingate"
 local batch = require "twingate.batch"
 local csv = require "twingate.csv"
-local errors = require "twingate.errors"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
 local text = require "twingate.text"
@@ -88,11 +87,6 @@ local opts, run_opts = planning.parse_args(arg, {
 
 local path = opts[1]
 local email_col = opts["email-column"]
-local delimiters = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
-local delimiter = delimiters[opts.delimiter]
-if not delimiter then
-  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. text.quote(opts.delimiter) .. ")")
-end
 local archive, delete_users = opts["archive-devices"], opts["delete-users"]
 local quote = text.quote
 
@@ -112,8 +106,11 @@ end
 local emails = {}      -- lower email -> { email = spelling, line = n }
 local order = {}
 local rows, duplicates = 0, 0
+local content
 do
-  local reader = csv.open(path, { delimiter = delimiter, header = true, name = path })
+  -- --delimiter checked, the file read whole (the fingerprint below hashes the same bytes)
+  local reader
+  reader, content = planning.read_input(path, { delimiter = opts.delimiter })
   reader:require_columns { email_col }
   local bad = {}
   for row, line in reader:rows() do
@@ -139,15 +136,10 @@ do
 end
 log.info(string.format("%s: %d rows, %d users, %d duplicate rows merged", path, rows, #order, duplicates))
 
--- A resumed run must have the same input and options as the journaled one.
-local fingerprint
-do
-  local content = csv.read_file(path)
-  fingerprint = planning.hash(table.concat({ "offboard-users", content, email_col, opts.delimiter,
-    tostring(archive), tostring(delete_users) }, "\0"))
-end
--- a --resume FILE of another plan is refused now, before any request
-planning.check_resume(run_opts, fingerprint)
+-- A resumed run must have the same input and options as the journaled one:
+-- a --resume FILE of another plan is refused now, before any request.
+local fingerprint = planning.fingerprint(run_opts, "offboard-users", content, email_col, opts.delimiter,
+  archive, delete_users)
 
 ---------------------------------------------------------------------------
 -- 2. Read the users, then the listed users' groups and devices.

@@ -79,7 +79,6 @@
 local twingate = require "twingate"
 local batch = require "twingate.batch"
 local csv = require "twingate.csv"
-local errors = require "twingate.errors"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
 local text = require "twingate.text"
@@ -98,11 +97,6 @@ local opts, run_opts = planning.parse_args(arg, {
 
 local path = opts[1]
 local group_col, email_col = opts["group-column"], opts["email-column"]
-local delimiters = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
-local delimiter = delimiters[opts.delimiter]
-if not delimiter then
-  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. text.quote(opts.delimiter) .. ")")
-end
 
 -- Trim ASCII white space only: names may contain any Unicode.
 local function trim(s)
@@ -125,8 +119,11 @@ local group_order = {}   -- group names in first-seen order
 local email_shown = {}   -- lower email -> the spelling first seen in the file
 local rows_for = {}      -- lower email -> { group name -> line } (for skip reports)
 local rows, duplicates = 0, 0
+local content
 do
-  local reader = csv.open(path, { delimiter = delimiter, header = true, name = path })
+  -- --delimiter checked, the file read whole (the fingerprint below hashes the same bytes)
+  local reader
+  reader, content = planning.read_input(path, { delimiter = opts.delimiter })
   reader:require_columns { group_col, email_col }
   local bad = {}
   for row, line in reader:rows() do
@@ -164,15 +161,10 @@ do
 end
 log.info(string.format("%s: %d rows, %d groups, %d duplicate rows merged", path, rows, #group_order, duplicates))
 
--- A resumed run must have the same input and options as the journaled one.
-local fingerprint
-do
-  local content = csv.read_file(path)
-  fingerprint = planning.hash(table.concat({ "sync-group-members", content, group_col, email_col,
-    opts.delimiter, tostring(opts["remove-missing"]), tostring(opts["create-groups"]) }, "\0"))
-end
--- a --resume FILE of another plan is refused now, before any request
-planning.check_resume(run_opts, fingerprint)
+-- A resumed run must have the same input and options as the journaled one:
+-- a --resume FILE of another plan is refused now, before any request.
+local fingerprint = planning.fingerprint(run_opts, "sync-group-members", content, group_col, email_col,
+  opts.delimiter, opts["remove-missing"], opts["create-groups"])
 
 ---------------------------------------------------------------------------
 -- 2. Read the current state: every user, the named groups with all members.

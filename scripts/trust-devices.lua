@@ -76,7 +76,6 @@
 local twingate = require "twingate"
 local batch = require "twingate.batch"
 local csv = require "twingate.csv"
-local errors = require "twingate.errors"
 local log = require "twingate.log"
 local planning = require "twingate.plan"
 local text = require "twingate.text"
@@ -95,11 +94,6 @@ local path = opts[1]
 local serial_col, action_col = opts["serial-column"], opts["action-column"] or "action"
 -- an --action-column given explicitly must exist; the default one is optional
 local action_required = opts["action-column"] ~= nil
-local delimiters = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
-local delimiter = delimiters[opts.delimiter]
-if not delimiter then
-  errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. text.quote(opts.delimiter) .. ")")
-end
 local default_action = opts.untrust and "untrust" or "trust"
 local quote = text.quote
 
@@ -133,8 +127,11 @@ end
 local wanted = {}   -- key -> { serial = spelling, action = "trust"|"untrust", line = n }
 local order = {}    -- keys in file order
 local rows, duplicates = 0, 0
+local content
 do
-  local reader = csv.open(path, { delimiter = delimiter, header = true, name = path })
+  -- --delimiter checked, the file read whole (the fingerprint below hashes the same bytes)
+  local reader
+  reader, content = planning.read_input(path, { delimiter = opts.delimiter })
   reader:require_columns { serial_col }
   -- the optional action column matches its header ignoring case and spaces, as required ones do
   local has_action
@@ -180,15 +177,10 @@ do
 end
 log.info(string.format("%s: %d rows, %d serials, %d duplicate rows merged", path, rows, #order, duplicates))
 
--- A resumed run must have the same input and options as the journaled one.
-local fingerprint
-do
-  local content = csv.read_file(path)
-  fingerprint = planning.hash(table.concat({ "trust-devices", content, serial_col, action_col,
-    opts.delimiter, tostring(opts.untrust) }, "\0"))
-end
--- a --resume FILE of another plan is refused now, before any request
-planning.check_resume(run_opts, fingerprint)
+-- A resumed run must have the same input and options as the journaled one:
+-- a --resume FILE of another plan is refused now, before any request.
+local fingerprint = planning.fingerprint(run_opts, "trust-devices", content, serial_col, action_col,
+  opts.delimiter, opts.untrust)
 
 ---------------------------------------------------------------------------
 -- 2. Read the devices and the registered serial numbers.

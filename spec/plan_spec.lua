@@ -883,6 +883,82 @@ describe("twingate.plan", function()
     end)
   end)
 
+  describe("read_input()", function()
+    local path
+    local function write(content)
+      local f = assert(io.open(path, "wb"))
+      f:write(content)
+      f:close()
+    end
+    before_each(function() path = os.tmpname() end)
+    after_each(function() os.remove(path) end)
+
+    it("returns a header reader named after the file and the file's whole content", function()
+      write("email;group\r\na@x.com;Ops\r\n")
+      local reader, content = plan_mod.read_input(path)
+      assert.are.equal("email;group\r\na@x.com;Ops\r\n", content)
+      reader:require_columns { "email", "group" }
+      local row, line = reader:read()
+      assert.are.same({ "a@x.com", "Ops" }, { row.email, row.group })
+      assert.are.equal(2, line)
+      assert.is_nil(reader:read())
+    end)
+
+    it("reads with the --delimiter given: , ; tab (the name or the character) and auto", function()
+      write("a\tb,c\n1\t2,3\n")
+      for _, d in ipairs { "tab", "\t" } do
+        local row = plan_mod.read_input(path, { delimiter = d }):read()
+        assert.are.same({ "1", "2,3" }, { row.a, row["b,c"] })
+      end
+      local row = plan_mod.read_input(path, { delimiter = "," }):read()
+      assert.are.same({ "1\t2", "3" }, { row["a\tb"], row.c })
+      write("a;b\n1;2\n")
+      assert.are.equal("2", plan_mod.read_input(path, { delimiter = ";" }):read().b)
+      assert.are.equal("2", plan_mod.read_input(path, { delimiter = "auto" }):read().b)
+    end)
+
+    it("refuses another --delimiter before opening the file", function()
+      local ok, err = pcall(plan_mod.read_input, path .. ".missing", { delimiter = "|" })
+      assert.is_false(ok)
+      assert.are.equal("invalid_argument", err.kind)
+      assert.are.equal('--delimiter must be one of , ; tab auto (got "|")', err.message)
+    end)
+
+    it("raises invalid_argument for a missing file and a directory", function()
+      local ok, err = pcall(plan_mod.read_input, path .. ".missing")
+      assert.is_false(ok)
+      assert.are.equal("invalid_argument", err.kind)
+      assert.matches("^cannot open " .. path:gsub("%p", "%%%0") .. "%.missing: ", err.message)
+      ok, err = pcall(plan_mod.read_input, "/tmp")
+      assert.is_false(ok)
+      assert.are.equal("/tmp: is a directory", err.message)
+    end)
+  end)
+
+  describe("fingerprint()", function()
+    it("hashes the parts joined by NUL, converting each with tostring", function()
+      assert.are.equal(plan_mod.hash(table.concat({ "s", "body", "email", "auto", "true", "nil" }, "\0")),
+        plan_mod.fingerprint({}, "s", "body", "email", "auto", true, nil))
+      assert.are_not.equal(plan_mod.fingerprint({}, "s", "body", false),
+        plan_mod.fingerprint({}, "s", "body", nil))
+    end)
+
+    it("refuses a --resume journal of another plan, accepts its own", function()
+      local path = os.tmpname()
+      local fp = plan_mod.fingerprint({}, "s", "body")
+      local f = assert(io.open(path, "wb"))
+      f:write('{"key":"a","state":"done","fingerprint":"' .. fp .. '"}\n')
+      f:close()
+      local ok1 = pcall(plan_mod.fingerprint, { resume = path }, "s", "body")
+      local ok2, err = pcall(plan_mod.fingerprint, { resume = path }, "s", "other body")
+      os.remove(path)
+      assert.is_true(ok1)
+      assert.is_false(ok2)
+      assert.are.equal("invalid_argument", err.kind)
+      assert.matches("different plan", err.message, 1, true)
+    end)
+  end)
+
   describe("parse_args()", function()
     it("adds the standard options", function()
       local opts, run = plan_mod.parse_args({ [0] = "x.lua", "f.csv", "--batch-size", "5", "--yes",

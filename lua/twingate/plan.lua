@@ -29,6 +29,7 @@
 --   applied or has an unknown outcome (it may have been applied);
 -- * 6 nothing was done: every attempted change definitely failed.
 local batch = require "twingate.batch"
+local csv = require "twingate.csv"
 local errors = require "twingate.errors"
 local journal_mod = require "twingate.journal"
 local log = require "twingate.log"
@@ -900,6 +901,45 @@ end
 -- @raise invalid_argument for a journal of another plan
 function M.check_resume(run_opts, fingerprint)
   if run_opts and run_opts.resume then journal_mod.check_resume(run_opts.resume, fingerprint) end
+end
+
+--- The values of a bulk script's `--delimiter D` option -> the `csv.reader` delimiter.
+M.DELIMITERS = { [","] = ",", [";"] = ";", tab = "\t", ["\t"] = "\t", auto = "auto" }
+
+--- Read a bulk script's CSV input: check the `--delimiter` value, read the
+-- whole file (once: the rows and the run's `fingerprint` come from the same
+-- bytes) and open a reader with a header on it.
+-- @param path the CSV file name
+-- @param opts table (optional): `delimiter`, the `--delimiter` value (one of
+--   `M.DELIMITERS`' keys; default "auto")
+-- @return reader (twingate.csv reader, `header = true`, `name = path`), content (string)
+-- @raise invalid_argument "--delimiter must be one of , ; tab auto (got X)",
+--   "PATH: is a directory", "cannot open PATH: reason", or a malformed header
+function M.read_input(path, opts)
+  local given = opts and opts.delimiter or "auto"
+  local delimiter = M.DELIMITERS[given]
+  if not delimiter then
+    errors.raise("invalid_argument", "--delimiter must be one of , ; tab auto (got " .. text.quote(given) .. ")",
+      nil, 2)
+  end
+  local content = csv.read_file(path)
+  return csv.reader(content, { delimiter = delimiter, header = true, name = path }), content
+end
+
+--- The fingerprint of a bulk run, checked at once against `--resume FILE`:
+-- a journal of another plan (other input or options) is refused before any
+-- request.
+-- @param run_opts from `run_options`/`parse_args`
+-- @param ... the script's name, the input's content, then every option value
+--   that shapes the plan (each converted with tostring, so nil is "nil")
+-- @return the fingerprint, for `new{ fingerprint = }`
+-- @raise invalid_argument for a journal of another plan
+function M.fingerprint(run_opts, ...)
+  local parts = table.pack(...)
+  for i = 1, parts.n do parts[i] = tostring(parts[i]) end
+  local fingerprint = M.hash(table.concat(parts, "\0", 1, parts.n))
+  M.check_resume(run_opts, fingerprint)
+  return fingerprint
 end
 
 --- Parse a script's arguments with the standard options added.
