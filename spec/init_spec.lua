@@ -27,7 +27,10 @@ describe("twingate", function()
       assert.matches("^%d+%.%d+%.%d+", twingate.version)
       assert.equals(require("twingate.errors"), twingate.errors)
       assert.same({ ok = 0, failed = 1, usage = 2, partial = 3, auth = 4, unavailable = 5, none = 6 }, twingate.exit)
-      assert.equals(require("twingate.csv"), twingate.csv)
+      -- every module the README names as a field of twingate
+      for _, name in ipairs{ "csv", "plan", "protocols", "text" } do
+        assert.equals(require("twingate." .. name), twingate[name], name)
+      end
     end)
 
     it("has every exit code of plan.exit with the same value (none = 6: every change failed)", function()

@@ -52,8 +52,9 @@ M.kinds = {
   webhooks = "twingate.webhooks",
 }
 
--- Lazily loaded sibling modules: twingate.csv, twingate.plan.
-local lazy = { csv = "twingate.csv", plan = "twingate.plan" }
+-- Lazily loaded sibling modules: twingate.csv, .plan, .protocols, .text.
+local lazy = { csv = "twingate.csv", plan = "twingate.plan", protocols = "twingate.protocols",
+  text = "twingate.text" }
 setmetatable(M, {
   __index = function(t, k)
     local name = lazy[k]
