@@ -31,15 +31,10 @@ end
 describe("#integration twingate client against the simulator", function()
   local s
 
-  setup(function()
-    s = sim.start{ token = TOKEN, seed = seed(), rate_limit = false, page_max = 100 }
-  end)
-
-  teardown(function()
-    if s then s:stop() end
-  end)
-
-  before_each(function() s:reset() end)
+  sim.suite{
+    start = { token = TOKEN, seed = seed(), rate_limit = false, page_max = 100 },
+    started = function(x) s = x end,
+  }
 
   it("reads a list of 3 pages with one request per page", function()
     local rc, out, err = run(s, [[

@@ -36,26 +36,20 @@ local function seed(now)
 end
 
 describe("scripts/connector-health.lua #integration", function()
-  setup(function()
-    s = sim.start{ rate_limit = "off", page_max = 100 }
-  end)
-
-  teardown(function()
-    if s then s:stop() end
-    cli.cleanup()
-  end)
-
-  before_each(function()
-    s:clear_faults()
-    s:load(seed(os.time()))
+  sim.suite{
+    seed = function() return seed(os.time()) end,
     -- a seed cannot say "never" (null gets "now"): clear it in the raw state dump
     -- (raw text, as cjson would turn its empty arrays into objects)
-    local dump = s:request{ method = "GET", path = "/_sim/state" }.body
-    local cleared, n = dump:gsub(('"lastHeartbeatAt":"' .. NEVER .. '"'):gsub("%p", "%%%0"), '"lastHeartbeatAt":null')
-    assert(n == 1, "heartbeat marker not found in the state dump")
-    assert(s:request{ method = "POST", path = "/_sim/state", body = cleared }.status == 200)
-    s:reset()
-  end)
+    prepare = function()
+      local dump = s:request{ method = "GET", path = "/_sim/state" }.body
+      local cleared, n = dump:gsub(('"lastHeartbeatAt":"' .. NEVER .. '"'):gsub("%p", "%%%0"),
+        '"lastHeartbeatAt":null')
+      assert(n == 1, "heartbeat marker not found in the state dump")
+      assert(s:request{ method = "POST", path = "/_sim/state", body = cleared }.status == 200)
+    end,
+    teardown = cli.cleanup,
+    started = function(x) s = x end,
+  }
 
   it("lists the connectors that are not alive with network and heartbeat, exits 3", function()
     local code, out, err = health()

@@ -67,17 +67,11 @@ end
 
 describe("scripts/export.lua #integration", function()
   local s
-  setup(function()
-    s = sim.start{ rate_limit = "off", page_max = 100 }
-  end)
-  teardown(function()
-    if s then s:stop() end
-    cli.cleanup()
-  end)
-  before_each(function()
-    load_seed(s, base(true))
-    s:reset()
-  end)
+  sim.suite{
+    prepare = function(x) load_seed(x, base(true)) end,
+    teardown = cli.cleanup,
+    started = function(x) s = x end,
+  }
 
   describe("round trip", function()
     it("export, import into an empty tenant, export again gives the same bytes", function()

@@ -47,16 +47,9 @@ local function import(csv_text, ...)
   return code, out, err, path
 end
 
+-- write requests, their root fields in all, root field name -> times sent
 local function mutations()
-  local n, fields, ops = 0, 0, {}
-  for _, r in ipairs(s:requests()) do
-    if r.type == "mutation" then
-      n = n + 1
-      fields = fields + (r.aliases or 0)
-      for _, f in ipairs(r.fields or {}) do ops[f] = (ops[f] or 0) + 1 end
-    end
-  end
-  return n, fields, ops
+  return s:count("mutation")
 end
 
 -- The resources in the simulator: "network/name" -> list of resource records
@@ -115,18 +108,7 @@ local function seed()
 end
 
 describe("scripts/import-resources.lua #integration", function()
-  setup(function()
-    s = sim.start{ rate_limit = "off", page_max = 100 }
-  end)
-  teardown(function()
-    if s then s:stop() end
-    cli.cleanup()
-  end)
-  before_each(function()
-    s:load(seed())
-    s:clear_faults()
-    s:reset()
-  end)
+  sim.suite{ seed = seed, teardown = cli.cleanup, started = function(x) s = x end }
 
   describe("upsert", function()
     it("creates new resources and updates only the changed fields of existing ones", function()
@@ -405,18 +387,9 @@ describe("scripts/import-resources.lua #integration", function()
       -- the first request goes through; the second is processed, then hangs until the kill
       s:fault{ match = "mutation", delayMs = 1, count = 1 }
       s:fault{ match = "mutation", delayMs = 1000, count = 1 }
-      local pidfile = tmpname()
-      os.execute(command{ "scripts/import-resources.lua", path, "--batch-size", "1", "--journal", journal }
-        .. " </dev/null >/dev/null 2>&1 & echo $! > " .. pidfile)
-      local pid = tonumber((slurp(pidfile):match("%d+")))
-      local sending = 0
-      for _ = 1, 100 do
-        sending = select(2, slurp(journal):gsub('"state":"sending"', ""))
-        if sending >= 2 then break end
-        os.execute("sleep 0.05")
-      end
+      local sending = cli.kill_when_sending(command{ "scripts/import-resources.lua", path, "--batch-size", "1",
+        "--journal", journal }, journal, 2)
       assert.are.equal(2, sending)
-      os.execute("kill -9 " .. pid)
       -- the server still processes the request the killed run sent (a create
       -- still queued in the server when the resume checks cannot be seen by
       -- any client: resume after the killed run's requests have settled)
@@ -447,18 +420,9 @@ describe("scripts/import-resources.lua #integration", function()
       -- (within the 2 s request timeout), then creates it
       s:fault{ match = "mutation", delayMs = 1, count = 1 }
       s:fault{ match = "mutation", delayMs = 1500, count = 1 }
-      local pidfile = tmpname()
-      os.execute(command{ "--timeout", "2", "scripts/import-resources.lua", path, "--batch-size", "1",
-        "--journal", journal } .. " </dev/null >/dev/null 2>&1 & echo $! > " .. pidfile)
-      local pid = tonumber((slurp(pidfile):match("%d+")))
-      local sending = 0
-      for _ = 1, 100 do
-        sending = select(2, slurp(journal):gsub('"state":"sending"', ""))
-        if sending >= 2 then break end
-        os.execute("sleep 0.05")
-      end
+      local sending = cli.kill_when_sending(command{ "--timeout", "2", "scripts/import-resources.lua", path,
+        "--batch-size", "1", "--journal", journal }, journal, 2)
       assert.are.equal(2, sending)
-      os.execute("kill -9 " .. pid)
       -- resumed at once: slow2 is not there yet when the resumed run reads
       local code, out, err = run{ "--timeout", "2", "scripts/import-resources.lua", path, "--batch-size", "1",
         "--resume", journal }

@@ -50,15 +50,10 @@ end
 describe("#integration twingate kinds against the simulator", function()
   local s
 
-  setup(function()
-    s = sim.start{ token = TOKEN, seed = seed(), rate_limit = false, page_max = 2 }
-  end)
-
-  teardown(function()
-    if s then s:stop() end
-  end)
-
-  before_each(function() s:reset() end)
+  sim.suite{
+    start = { token = TOKEN, seed = seed(), rate_limit = false, page_max = 2 },
+    started = function(x) s = x end,
+  }
 
   it("connectors: create, read back, update, generate tokens (never logged), delete", function()
     local rc, out, err = run(s, [[

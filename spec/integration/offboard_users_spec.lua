@@ -68,20 +68,7 @@ local function seed()
 end
 
 describe("scripts/offboard-users.lua #integration", function()
-  setup(function()
-    s = sim.start{ rate_limit = "off", page_max = 100 }
-  end)
-
-  teardown(function()
-    if s then s:stop() end
-    cli.cleanup()
-  end)
-
-  before_each(function()
-    s:clear_faults()
-    s:load(seed())
-    s:reset()
-  end)
+  sim.suite{ seed = seed, teardown = cli.cleanup, started = function(x) s = x end }
 
   describe("offboarding", function()
     it("removes from every group, blocks devices and disables users, in batched writes", function()
@@ -359,18 +346,9 @@ describe("scripts/offboard-users.lua #integration", function()
       -- the first request goes through; the second hangs until the run is killed
       s:fault{ match = "mutation", delayMs = 1, count = 1 }
       s:fault{ match = "mutation", delayMs = 3000, count = 1 }
-      local pidfile = cli.tmppath()
-      os.execute(h.command(s, { SCRIPT, path, "--batch-size", "1", "--journal", journal })
-        .. " </dev/null >/dev/null 2>&1 & echo $! > " .. pidfile)
-      local pid = tonumber((cli.slurp(pidfile):match("%d+")))
-      local sending = 0
-      for _ = 1, 100 do
-        sending = select(2, cli.slurp(journal):gsub('"state":"sending"', ""))
-        if sending >= 2 then break end
-        os.execute("sleep 0.05")
-      end
+      local sending = cli.kill_when_sending(h.command(s, { SCRIPT, path, "--batch-size", "1", "--journal", journal }),
+        journal, 2)
       assert.are.equal(2, sending)
-      os.execute("kill -9 " .. pid)
       os.execute("sleep 0.2")
       local before = cli.slurp(journal)
       assert.matches('"state":"done"', before, 1, true)

@@ -32,21 +32,19 @@ local function names()
 end
 
 local function writes()
-  local n = 0
-  for _, r in ipairs(s:requests()) do if r.type == "mutation" then n = n + 1 end end
-  return n
+  return (s:count("mutation"))
 end
 
 describe("twingate.plan #integration", function()
-  setup(function() s = sim.start{ rate_limit = "off" } end)
-  teardown(function() if s then s:stop() end end)
-  before_each(function()
-    s:clear_faults()
-    local groups = { { name = "keep" } }
-    for i = 1, 7 do groups[#groups + 1] = { name = "tmp-" .. i } end
-    s:load{ groups = groups }
-    s:reset()
-  end)
+  sim.suite{
+    start = { rate_limit = "off" },
+    seed = function()
+      local groups = { { name = "keep" } }
+      for i = 1, 7 do groups[#groups + 1] = { name = "tmp-" .. i } end
+      return { groups = groups }
+    end,
+    started = function(x) s = x end,
+  }
 
   it("applies a destructive plan without asking when not interactive, batched", function()
     local code, out = run{ "tmp-", "--batch-size", "3" }
@@ -101,13 +99,11 @@ end)
 
 describe("slow writes and dry run #integration", function()
   local s2
-  setup(function() s2 = sim.start{ rate_limit = "off" } end)
-  teardown(function() if s2 then s2:stop() end end)
-  before_each(function()
-    s2:clear_faults()
-    s2:load{ users = { { email = "ann@example.com" } }, groups = {} }
-    s2:reset()
-  end)
+  sim.suite{
+    start = { rate_limit = "off" },
+    seed = function() return { users = { { email = "ann@example.com" } }, groups = {} } end,
+    started = function(x) s2 = x end,
+  }
 
   local function run2(env, args)
     return run_against(s2, env, args)
@@ -152,12 +148,11 @@ end)
 
 describe("confirmation with stdout piped #integration", function()
   local s3
-  setup(function() s3 = sim.start{ rate_limit = "off" } end)
-  teardown(function() if s3 then s3:stop() end end)
-  before_each(function()
-    s3:load{ groups = { { name = "keep" }, { name = "tmp-1" }, { name = "tmp-2" } } }
-    s3:reset()
-  end)
+  sim.suite{
+    start = { rate_limit = "off" },
+    seed = function() return { groups = { { name = "keep" }, { name = "tmp-1" }, { name = "tmp-2" } } } end,
+    started = function(x) s3 = x end,
+  }
 
   -- run under a pseudo-terminal (util-linux `script`) with stdout piped into
   -- `cat > LOG`, as `twingate-lua ... | tee log` at a terminal; answers `answer`
@@ -199,8 +194,7 @@ end)
 
 describe("output order in one log file #integration", function()
   local s4
-  setup(function() s4 = sim.start{ rate_limit = "off" } end)
-  teardown(function() if s4 then s4:stop() end end)
+  sim.suite{ start = { rate_limit = "off" }, started = function(x) s4 = x end }
 
   it("prints the plan before the first 'done' log line when stdout and stderr go to one file", function()
     s4:load{ users = { { email = "ann@example.com" } }, groups = { { name = "Eng" } } }
@@ -228,8 +222,7 @@ end)
 
 describe("interrupted run #integration", function()
   local s5
-  setup(function() s5 = sim.start{ rate_limit = "off" } end)
-  teardown(function() if s5 then s5:stop() end end)
+  sim.suite{ start = { rate_limit = "off" }, started = function(x) s5 = x end }
 
   local slurp = cli.slurp
 
@@ -295,9 +288,7 @@ describe("interrupted run #integration", function()
       local _, _, rcode = p:close()
       assert.are.equal(0, rcode, again)
       for i = 1, 4 do assert.are.equal(1, members("G" .. i), again) end
-      local writes = 0
-      for _, r in ipairs(s5:requests()) do if r.type == "mutation" then writes = writes + 1 end end
-      assert.are.equal(4, writes)                          -- each group once: no duplicate
+      assert.are.equal(4, (s5:count("mutation")))                          -- each group once: no duplicate
       for _, x in ipairs{ csv, journal, out, err, codefile, pidfile } do os.remove(x) end
     end)
   end

@@ -35,15 +35,10 @@ end
 describe("#integration tg.resources against the simulator", function()
   local s
 
-  setup(function()
-    s = sim.start{ token = TOKEN, seed = seed(), rate_limit = false, page_max = 10 }
-  end)
-
-  teardown(function()
-    if s then s:stop() end
-  end)
-
-  before_each(function() s:reset() end)
+  sim.suite{
+    start = { token = TOKEN, seed = seed(), rate_limit = false, page_max = 10 },
+    started = function(x) s = x end,
+  }
 
   it("creates a network resource and reads it back", function()
     local rc, out, err = run(s, [[

@@ -17,13 +17,10 @@ end
 describe("#integration tg.security_policies against the simulator", function()
   local s
 
-  setup(function()
-    s = sim.start{ token = TOKEN, seed = seed(), rate_limit = false, page_max = 10 }
-  end)
-
-  teardown(function()
-    if s then s:stop() end
-  end)
+  sim.suite{
+    start = { token = TOKEN, seed = seed(), rate_limit = false, page_max = 10 },
+    started = function(x) s = x end,
+  }
 
   it("lists, gets and finds policies with every group over several pages", function()
     local rc, out, err = run(s, [[

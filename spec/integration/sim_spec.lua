@@ -41,18 +41,10 @@ query Users($after: String, $first: Int) {
 describe("simulator #integration", function()
   local s
 
-  setup(function()
-    s = sim.start{ token = "sekret", seed = SEED, rate_limit = "off", page_max = 100 }
-  end)
-
-  teardown(function()
-    s:stop()
-  end)
-
-  before_each(function()
-    s:clear_faults()
-    s:reset()
-  end)
+  sim.suite{
+    start = { token = "sekret", seed = SEED, rate_limit = "off", page_max = 100 },
+    started = function(x) s = x end,
+  }
 
   describe("start()", function()
     it("prints the endpoint URL on 127.0.0.1", function()
@@ -253,6 +245,22 @@ describe("simulator #integration", function()
       assert.equal(401, log[3].status)
       s:reset()
       assert.equal(0, #s:requests())
+    end)
+
+    it("counts the requests of a type, their root fields in all and by name with count()", function()
+      s:graphql("query Two { a: users(first: 1) { totalCount } b: users { totalCount } }", nil, {})
+      s:graphql("{ groups { totalCount } }")
+      s:graphql("mutation M($n: String!) { remoteNetworkCreate(name: $n) { ok } }", { n = "Counted" })
+      local n, aliases, fields = s:count("query")
+      assert.equal(2, n)
+      assert.equal(3, aliases)   -- root fields, aliased or not
+      assert.same({ users = 2, groups = 1 }, fields)
+      n, aliases, fields = s:count("mutation")
+      assert.equal(1, n)
+      assert.equal(1, aliases)
+      assert.same({ remoteNetworkCreate = 1 }, fields)
+      s:reset()
+      assert.equal(0, (s:count("query")))
     end)
   end)
 

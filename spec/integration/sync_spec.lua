@@ -45,15 +45,10 @@ local function memberships()
   return out, count
 end
 
+-- requests of a type ("query"/"mutation") and their root fields in all
 local function log_of(kind)
-  local n, fields = 0, 0
-  for _, r in ipairs(s:requests()) do
-    if r.type == kind then
-      n = n + 1
-      fields = fields + (r.aliases or 0)
-    end
-  end
-  return n, fields
+  local n, aliases = s:count(kind)
+  return n, aliases
 end
 
 local HOSTILE = 'Ops "quoted", {braces} $var \n new line ✨'
@@ -90,20 +85,7 @@ local function many_rows()
 end
 
 describe("scripts/sync-group-members.lua #integration", function()
-  setup(function()
-    s = sim.start{ rate_limit = "off", page_max = 100 }
-  end)
-
-  teardown(function()
-    if s then s:stop() end
-    cli.cleanup()
-  end)
-
-  before_each(function()
-    s:clear_faults()
-    s:load(seed())
-    s:reset()
-  end)
+  sim.suite{ seed = seed, teardown = cli.cleanup, started = function(x) s = x end }
 
   describe("batched writes", function()
     it("applies every change with ceil(groups / batch size) write requests", function()
@@ -315,18 +297,9 @@ describe("scripts/sync-group-members.lua #integration", function()
       -- the first request goes through; the second hangs until the run is killed
       s:fault{ match = "mutation", delayMs = 1, count = 1 }
       s:fault{ match = "mutation", delayMs = 3000, count = 1 }
-      local pidfile = tmpname()
-      os.execute(command{ "scripts/sync-group-members.lua", path, "--create-groups", "--batch-size", "1",
-        "--journal", journal } .. " </dev/null >/dev/null 2>&1 & echo $! > " .. pidfile)
-      local pid = tonumber((slurp(pidfile):match("%d+")))
-      local sending = 0
-      for _ = 1, 100 do
-        sending = select(2, slurp(journal):gsub('"state":"sending"', ""))
-        if sending >= 2 then break end
-        os.execute("sleep 0.05")
-      end
+      local sending = cli.kill_when_sending(command{ "scripts/sync-group-members.lua", path, "--create-groups",
+        "--batch-size", "1", "--journal", journal }, journal, 2)
       assert.are.equal(2, sending)
-      os.execute("kill -9 " .. pid)
       os.execute("sleep 0.2")
       local before = slurp(journal)
       assert.matches('"key":"group G01","state":"done"', before, 1, true)

@@ -43,20 +43,7 @@ local function seed()
 end
 
 describe("scripts/trust-devices.lua #integration", function()
-  setup(function()
-    s = sim.start{ rate_limit = "off", page_max = 100 }
-  end)
-
-  teardown(function()
-    if s then s:stop() end
-    cli.cleanup()
-  end)
-
-  before_each(function()
-    s:clear_faults()
-    s:load(seed())
-    s:reset()
-  end)
+  sim.suite{ seed = seed, teardown = cli.cleanup, started = function(x) s = x end }
 
   describe("trusting", function()
     it("registers new serials and trusts the matching devices, ignoring case and outer spaces", function()

@@ -7,6 +7,7 @@
 --   local run = cli.script_runner{ token = TOKEN, prelude = true }
 --   local code, out, err = run(s, "print(#tg.groups:list())", "--dry-run")
 --   cli.count(s:requests(), function(r) return r.type == "mutation" end)
+--   local sending = cli.kill_when_sending(cli.command(args, opts), journal, 2)
 --
 -- The binary is TWINGATE_LUA_BIN (default build/twingate-lua), made absolute against
 -- the current directory, so a spec may run it from another directory (`cwd`).
@@ -195,6 +196,28 @@ function M.script_runner(cfg)
     os.remove(script)
     return rc, out, err
   end
+end
+
+--- Start `command` (from `command()`) in the background, wait until `journal`
+-- records `n` changes being sent (`"state":"sending"` lines; 5 s at the most),
+-- then kill it with SIGKILL: a run killed with requests in flight, for the
+-- resume specs.
+-- @param command shell command (without redirections)
+-- @param journal the run's --journal FILE
+-- @param n how many sending changes to wait for
+-- @return how many the journal recorded when the run was killed
+function M.kill_when_sending(command, journal, n)
+  local pidfile = M.tmppath()
+  os.execute(command .. " </dev/null >/dev/null 2>&1 & echo $! > " .. M.quote(pidfile))
+  local pid = tonumber((M.slurp(pidfile):match("%d+")))
+  local sending = 0
+  for _ = 1, 100 do
+    sending = select(2, M.slurp(journal):gsub('"state":"sending"', ""))
+    if sending >= n then break end
+    os.execute("sleep 0.05")
+  end
+  if pid then os.execute("kill -9 " .. pid .. " 2>/dev/null") end
+  return sending
 end
 
 --- How many entries of a simulator request log satisfy `pred`.

@@ -5,6 +5,8 @@
 --   local s = sim.start{ token = "t", seed = { users = { ... } }, rate_limit = "off" }
 --   local status, body = s:graphql("{ users { totalCount } }")
 --   s:requests()  s:reset()  s:fault{ status = 503 }  s:clear_faults()
+--   local writes, aliases, fields = s:count("mutation")
+--   sim.suite{ seed = seed_fn, started = function(x) s = x end }   -- in a describe block
 --   s:load(s:state())          -- lossless: empty lists stay lists
 --   s:load(s:state_text())     -- byte for byte
 --   s:stop()
@@ -241,6 +243,59 @@ function Sim:load(seed_or_state)
     error(("simulator POST /_sim/state: %s %s"):format(tostring(res.status), res.body), 2)
   end
   return cjson.decode(res.body)
+end
+
+--- Count the logged requests of one type.
+-- @param kind "query" or "mutation"
+-- @return requests of that type, their root fields in all (the log's `aliases`:
+--   a batch of N aliased mutations counts N), and root field name -> times sent
+function Sim:count(kind)
+  local n, aliases, fields = 0, 0, {}
+  for _, r in ipairs(self:requests()) do
+    if r.type == kind then
+      n = n + 1
+      aliases = aliases + (r.aliases or 0)
+      for _, f in ipairs(r.fields or {}) do fields[f] = (fields[f] or 0) + 1 end
+    end
+  end
+  return n, aliases, fields
+end
+
+--- Run the current `describe` block against one simulator, with busted hooks:
+-- `setup` starts it, `teardown` stops it (then runs `opts.teardown`), and
+-- `before_each` clears its faults, loads `opts.seed()` (when given), runs
+-- `opts.prepare(s)` (when given) and clears its request log.
+--
+--   local s
+--   describe("scripts/x.lua #integration", function()
+--     sim.suite{ seed = seed, teardown = cli.cleanup, started = function(x) s = x end }
+--
+-- @param opts table, all optional: `start` (options for `start`; default
+--   `{ rate_limit = "off", page_max = 100 }`), `seed` (function returning the seed
+--   loaded before each test; without it the tenant carries over from test to test),
+--   `prepare` (function(s) before each test, after the seed), `started`
+--   (function(s), called once the simulator runs: the spec keeps it), `teardown`
+--   (function run after the simulator stops, e.g. `cli.cleanup`)
+-- @return function returning the running simulator (nil before setup)
+function M.suite(opts)
+  opts = opts or {}
+  local busted = require "busted"
+  local s
+  busted.setup(function()
+    s = M.start(opts.start or { rate_limit = "off", page_max = 100 })
+    if opts.started then opts.started(s) end
+  end)
+  busted.teardown(function()
+    if s then s:stop() end
+    if opts.teardown then opts.teardown() end
+  end)
+  busted.before_each(function()
+    s:clear_faults()
+    if opts.seed then s:load(opts.seed()) end
+    if opts.prepare then opts.prepare(s) end
+    s:reset()
+  end)
+  return function() return s end
 end
 
 --- Stop the server (SIGTERM, then wait for it). Safe to call more than once.
