@@ -119,6 +119,7 @@ local rows = {}          -- { line =, name =, address =, network =, alias =, pro
 local bad = {}
 local function problem(line, msg) bad[#bad + 1] = { line = line, text = string.format("%s:%d: %s", path, line, msg) } end
 local has = {}           -- managed optional columns
+local duplicates = {}    -- { row =, first = line } for each row repeating an earlier (network, name)
 local content
 do
   local reader
@@ -203,10 +204,11 @@ do
     else
       r.type = "NetworkResource"
     end
+    -- a key listed twice is an error unless it names several existing resources
+    -- (decided once the tenant is read: such rows are skipped and reported)
     local key = r.network .. "\0" .. r.name
     if first_line[key] then
-      problem(line, string.format("resource %s in network %s is listed twice (lines %d and %d)",
-        quote(r.name), quote(r.network), first_line[key], line))
+      duplicates[#duplicates + 1] = { row = r, first = first_line[key] }
     else
       first_line[key] = line
     end
@@ -288,7 +290,6 @@ for _, r in ipairs(rows) do
     if p then r.policy_id = p.id end
   end
 end
-fail_if_bad()
 
 local RESOURCE_FIELDS = "__typename id name address { value } alias isVisible isBrowserShortcutEnabled "
   .. "protocols { allowIcmp tcp { policy ports { start end } } udp { policy ports { start end } } } "
@@ -297,14 +298,33 @@ local RESOURCE_FIELDS = "__typename id name address { value } alias isVisible is
 local existing = {}      -- network id \0 name -> { resources }
 local existing_list = {}
 if #network_order > 0 then
-  existing_list = tg.resources:list({ remoteNetworkId = { ["in"] = network_order } },
-    { fields = RESOURCE_FIELDS, include = { access = "__typename ... on Group { id name } ... on ServiceAccount { id name }" } })
+  local ok, err = pcall(function()
+    existing_list = tg.resources:list({ remoteNetworkId = { ["in"] = network_order } },
+      { fields = RESOURCE_FIELDS, include = { access = "__typename ... on Group { id name } ... on ServiceAccount { id name }" } })
+  end)
+  if not ok then
+    fail_if_bad()
+    error(err, 0)
+  end
 end
 for _, res in ipairs(existing_list) do
   local key = res.remoteNetwork.id .. "\0" .. res.name
   local same = existing[key]
   if same then same[#same + 1] = res else existing[key] = { res } end
 end
+
+-- A (network, name) listed twice is a bad file, unless several existing
+-- resources have it: every row of that key is then skipped and reported (an
+-- export of such a tenant reads back with only the collision reported).
+for _, d in ipairs(duplicates) do
+  local r = d.row
+  local same = r.network_id and existing[r.network_id .. "\0" .. r.name]
+  if not (same and #same > 1) then
+    problem(r.line, string.format("resource %s in network %s is listed twice (lines %d and %d)",
+      quote(r.name), quote(r.network), d.first, r.line))
+  end
+end
+fail_if_bad()
 
 ---------------------------------------------------------------------------
 -- 3. The plan.
@@ -435,8 +455,15 @@ for _, r in ipairs(rows) do
       input.tags = tags_input(r.tags)
       changes[#changes + 1] = { field = "tags", after = tags_text(r.tags) }
     end
-    if r.visible ~= nil then input.isVisible = r.visible end
-    if r.browser_shortcut ~= nil then input.isBrowserShortcutEnabled = r.browser_shortcut end
+    -- every field the create sends is shown, defaults included (visible=true)
+    if r.visible ~= nil then
+      input.isVisible = r.visible
+      changes[#changes + 1] = { field = "visible", after = r.visible }
+    end
+    if r.browser_shortcut ~= nil then
+      input.isBrowserShortcutEnabled = r.browser_shortcut
+      changes[#changes + 1] = { field = "browser_shortcut", after = r.browser_shortcut }
+    end
     if r.group_ids and #r.group_ids > 0 then
       input.groupIds = r.group_ids
       changes[#changes + 1] = { field = "groups", added = r.groups, removed = {} }
@@ -463,7 +490,9 @@ if opts.prune then
   for _, res in ipairs(doomed) do
     plan:add {
       kind = "resource", action = "delete", name = res.name, id = res.id, key = "resource delete " .. res.id,
-      changes = { { field = "network", before = res.remoteNetwork.name, after = nil } },
+      -- where the resource is, shown as context: not a field change
+      context = { { field = "network", value = res.remoteNetwork.name },
+        { field = "address", value = type(res.address) == "table" and res.address.value or nil } },
       op = batch.op(tg.resources, "delete", res.id),
     }
   end

@@ -147,7 +147,10 @@ end
 --   "kind:action:name", numbered when repeated). `destructive = true` marks
 --   an update that cuts something off although it deletes and removes
 --   nothing (disabling a user, blocking or untrusting a device): an
---   interactive run asks before applying it. Other fields are kept.
+--   interactive run asks before applying it. `context`: optional array of
+--   `{ field =, value = }` shown under the title as `= field value` (e.g.
+--   the network of a deleted resource); not counted as changes. Other
+--   fields are kept.
 -- @return the change table
 -- @raise invalid_argument when the change is malformed
 function Plan:add(change)
@@ -185,6 +188,12 @@ function Plan:add(change)
     end
     check_list(entry, "added", i)
     check_list(entry, "removed", i)
+  end
+  if change.context ~= nil and type(change.context) ~= "table" then bad("context must be an array") end
+  for i, entry in ipairs(change.context or {}) do
+    if type(entry) ~= "table" or type(entry.field) ~= "string" then
+      bad(string.format("context[%d] must be a table with a string field", i))
+    end
   end
   local list = self.changes
   list[#list + 1] = change
@@ -300,6 +309,9 @@ function Plan:render(opts)
   end
   for _, c in ipairs(self.changes) do
     emit(SYMBOL[c.action], change_title(c))
+    for _, e in ipairs(c.context or {}) do
+      out[#out + 1] = string.format("    = %s %s", e.field, show_value(e.value))
+    end
     for _, e in ipairs(c.changes) do
       local field = e.field
       if is_set(e) then

@@ -344,6 +344,56 @@ describe("scripts/import-resources.lua #integration", function()
       assert.are.equal(2, #res["Net A/twin"])
       assert.are.equal("10.0.1.1", res["Net A/twin"][1].address)
     end)
+
+    it("skips, not refuses, a key listed twice when it names several existing resources (export -> import)", function()
+      local code, out, err, path = import(csv{
+        { "db", "10.0.0.5", "Net A", "", "", "Eng" },
+        { "old", "10.0.0.99", "Net A" },
+        { "twin", "10.0.1.1", "Net A" },
+        { "twin", "10.0.1.2", "Net A" },
+      }, "--dry-run")
+      assert.are.equal(3, code, out .. err)
+      assert.matches("No changes.", out, 1, true)
+      assert.not_matches("listed twice", out .. err, 1, true)
+      assert.matches(path .. ':4: resource "twin" in network "Net A": 2 resources have this name', out, 1, true)
+      assert.matches(path .. ':5: resource "twin" in network "Net A": 2 resources have this name', out, 1, true)
+      assert.matches("rows skipped: 2", out, 1, true)
+      -- a key listed twice that is not colliding on the server stays an error
+      code, out, err, path = import(csv{ { "db", "10.0.0.5", "Net A" }, { "db", "10.0.0.6", "Net A" },
+        { "twin", "10.0.1.1", "Net A" }, { "twin", "10.0.1.2", "Net A" } })
+      assert.are.equal(2, code, out .. err)
+      assert.matches(path .. ':3: resource "db" in network "Net A" is listed twice (lines 2 and 3)', err, 1, true)
+      assert.not_matches('"twin" in network "Net A" is listed twice', err, 1, true)
+      assert.are.equal(0, (mutations()))
+    end)
+  end)
+
+  describe("plan", function()
+    it("shows every field a create sets, visible and browser_shortcut included", function()
+      local code, out, err = import(csv{ { "new", "10.0.0.1", "Net A", "", "", "", "", "", "false", "true" } },
+        "--dry-run")
+      assert.are.equal(0, code, out .. err)
+      assert.matches('+ create resource "new"', out, 1, true)
+      assert.matches("~ visible (none) -> false", out, 1, true)
+      assert.matches("~ browser_shortcut (none) -> true", out, 1, true)
+      -- the create sends the same values
+      code, out, err = import(csv{ { "new", "10.0.0.1", "Net A", "", "", "", "", "", "false", "true" } })
+      assert.are.equal(0, code, out .. err)
+      local r = s:state().tables.resources[#s:state().tables.resources]
+      assert.are.equal("new", r.name)
+      assert.is_false(r.isVisible)
+      assert.is_true(r.isBrowserShortcutEnabled)
+    end)
+
+    it("shows a deleted resource's network and address as context, not as changed fields", function()
+      local code, out, err = import(csv({ { "db", "10.0.0.5", "Net A" } }, { "name", "address", "network" }),
+        "--prune", "--dry-run")
+      assert.are.equal(0, code, out .. err)
+      assert.matches('%- delete resource "old" %(id "[^"]+"%)\n    = network "Net A"\n    = address "10.0.0.99"\n', out)
+      assert.not_matches('~ network', out, 1, true)
+      assert.not_matches("field", out:match("Totals:[^\n]*"), 1, true)
+      assert.matches("Totals: 3 to delete\n", out, 1, true)
+    end)
   end)
 
   describe("failures", function()
