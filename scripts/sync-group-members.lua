@@ -42,6 +42,11 @@
 --
 -- By default the sync only adds members. Unknown users are reported and skipped.
 -- Unknown groups are reported and skipped unless --create-groups is given.
+-- SYNCED and SYSTEM groups (managed by an identity provider or by Twingate) are
+-- never changed: their rows naming a current member are matched; rows that would
+-- add a member are skipped and reported, and so are the members --remove-missing
+-- would remove from them ("members not removed"; exit 3). So an export.lua
+-- group-members file synced back says "No changes." and exits 0.
 --
 -- Options:
 --   --group-column NAME   the column with the group name (default: group)
@@ -71,8 +76,9 @@
 --   0  done (or nothing to do)
 --   1  the job failed, or the confirmation prompt was answered "no" (nothing changed)
 --   2  bad usage, a bad CSV file, or a journal that does not match; nothing was changed
---   3  done, but some rows were skipped (unknown users or groups) or some
---      group changes failed; the summary lists them
+--   3  done, but some rows were skipped (unknown users or groups, changes to
+--      SYNCED/SYSTEM groups), members were left in such a group, or some group
+--      changes failed; the summary lists them
 --   4  the API token was refused
 --   5  the API could not be reached
 --   6  nothing was done: every group change failed
@@ -205,6 +211,7 @@ end
 local plan = planning.new { title = "Group membership sync from " .. path, fingerprint = fingerprint }
 local skipped = {}       -- { reason, group, email, line, rows }
 local skipped_rows = 0
+local left_in_place = {} -- { reason, group, members }: removals --remove-missing may not make
 
 local function sorted_keys(set)
   local out = {}
@@ -239,13 +246,16 @@ for _, name in ipairs(target_order) do
   local keys = sorted_keys(target_sets[name])
 
   -- Problems with the group itself skip all of its rows.
-  local problem
+  -- A SYNCED or SYSTEM group is never changed: its rows that already match
+  -- (the user is a member) are matched; the rows that would add a member, and
+  -- the members --remove-missing would remove, are reported (exit 3).
+  local problem, managed
   if matches and #matches > 1 then
     local ids = {}
     for i, g in ipairs(matches) do ids[i] = g.id end
     problem = "several groups have this name (" .. table.concat(ids, ", ") .. ")"
   elseif matches and matches[1].type and matches[1].type ~= "MANUAL" then
-    problem = "group is " .. matches[1].type .. ", managed outside Twingate's manual groups"
+    managed = "group is " .. matches[1].type .. ", managed outside Twingate's manual groups"
   elseif not matches and not opts["create-groups"] then
     problem = "unknown group (use --create-groups to create it)"
   end
@@ -295,7 +305,16 @@ for _, name in ipairs(target_order) do
           end
         end
       end
-      if #added_ids > 0 or #removed_ids > 0 then
+      if managed then
+        if #added_ids > 0 then
+          skipped[#skipped + 1] = { reason = managed .. ": members not added", group = name,
+            rows = #added_ids }
+          skipped_rows = skipped_rows + #added_ids
+        end
+        if #removed_ids > 0 then
+          left_in_place[#left_in_place + 1] = { reason = managed, group = name, members = removed }
+        end
+      elseif #added_ids > 0 or #removed_ids > 0 then
         totals.groups = totals.groups + 1
         totals.added = totals.added + #added_ids
         totals.removed = totals.removed + #removed_ids
@@ -352,7 +371,7 @@ end
 -- an empty plan has said "No changes." already: only skipped rows follow it
 local out = {}
 local nothing = plan:is_empty() and (report.failed or 0) == 0 and (report.unknown or 0) == 0
-if nothing and skipped_rows == 0 then return code end
+if nothing and skipped_rows == 0 and #left_in_place == 0 then return code end
 out[#out + 1] = ""
 out[#out + 1] = planning.summary_heading(dry_run)
 local shown = dry_run and totals or done
@@ -373,9 +392,20 @@ for _, s in ipairs(skipped) do
     out[#out + 1] = string.format("    group %s (%d row%s): %s", quote(s.group), s.rows, s.rows == 1 and "" or "s", s.reason)
   end
 end
+if #left_in_place > 0 then
+  local n = 0
+  for _, l in ipairs(left_in_place) do n = n + #l.members end
+  out[#out + 1] = string.format("  members not removed: %d", n)
+  for _, l in ipairs(left_in_place) do
+    local shown_members = {}
+    for i, m in ipairs(l.members) do shown_members[i] = quote(m) end
+    out[#out + 1] = string.format("    group %s (%d member%s not in the file: %s): %s", quote(l.group), #l.members,
+      #l.members == 1 and "" or "s", table.concat(shown_members, ", "), l.reason)
+  end
+end
 io.stdout:write(table.concat(out, "\n"), "\n")
 
 -- the plan's code (0; 3 some changes failed; 6 none done; 1 declined; ...),
 -- raised to 3 ("partial") when rows were skipped
-if code == twingate.exit.ok and skipped_rows > 0 then return twingate.exit.partial end
+if code == twingate.exit.ok and (skipped_rows > 0 or #left_in_place > 0) then return twingate.exit.partial end
 return code

@@ -61,6 +61,9 @@ local function seed()
   groups[#groups + 1] = { name = "Other", members = { "user03@example.com" } }
   groups[#groups + 1] = { name = HOSTILE, members = {} }
   groups[#groups + 1] = { name = "Synced", type = "SYNCED", members = {} }
+  groups[#groups + 1] = { name = "Directory", type = "SYNCED",
+    members = { "user05@example.com", "user06@example.com" } }
+  groups[#groups + 1] = { name = "All", type = "SYSTEM", members = { "user07@example.com" } }
   return { users = users, groups = groups }
 end
 
@@ -191,6 +194,32 @@ describe("scripts/sync-group-members.lua #integration", function()
       assert.matches('group "No such group" (1 row): unknown group', out, 1, true)
       assert.matches('group "Synced" (1 row): group is SYNCED', out, 1, true)
       assert.are.same({ "user01@example.com", "user02@example.com", "user04@example.com" }, memberships().Eng)
+    end)
+
+    it("matches rows of SYNCED/SYSTEM groups the server already has; exit 0 on an export read back", function()
+      local code, out, err = sync(csv{ { "Directory", "user05@example.com" }, { "Directory", "User06@Example.com" },
+        { "All", "user07@example.com" }, { "Eng", "user01@example.com" }, { "Eng", "user02@example.com" } },
+        "--remove-missing")
+      assert.are.equal(0, code, out .. err)
+      assert.matches("No changes.", out, 1, true)
+      assert.not_matches("skipped", out, 1, true)
+      assert.are.equal(0, (log_of("mutation")))
+    end)
+
+    it("skips only the rows that would change a SYNCED/SYSTEM group; --remove-missing never removes from one", function()
+      local code, out, err = sync(csv{ { "Directory", "user05@example.com" }, { "Directory", "user04@example.com" },
+        { "All", "user08@example.com" }, { "Eng", "user04@example.com" } }, "--remove-missing")
+      assert.are.equal(3, code, out .. err)
+      assert.matches('group "Directory" (1 row): group is SYNCED', out, 1, true)
+      assert.matches('group "All" (1 row): group is SYSTEM', out, 1, true)
+      assert.matches("rows skipped: 2\n", out, 1, true)
+      assert.matches('members not removed: 2\n', out, 1, true)
+      assert.matches('group "Directory" (1 member not in the file: "User06@Example.com"): group is SYNCED', out, 1, true)
+      assert.matches('group "All" (1 member not in the file: "User07@Example.com"): group is SYSTEM', out, 1, true)
+      local m = memberships()
+      assert.are.same({ "user05@example.com", "user06@example.com" }, m.Directory)
+      assert.are.same({ "user07@example.com" }, m.All)
+      assert.are.same({ "user04@example.com" }, m.Eng)   -- the manual group is synced
     end)
 
     it("creates groups with --create-groups", function()
