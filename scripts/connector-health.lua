@@ -130,23 +130,45 @@ for c in tg.connectors:each(nil, {
   end
 end
 
+-- One JSON object with its keys in the given order (the json module sorts
+-- keys; the header documents this order). Values are encoded by json.encode.
+local function ordered(keys, t)
+  local parts = {}
+  for i, k in ipairs(keys) do parts[i] = json.encode(k) .. ":" .. json.encode(t[k]) end
+  return "{" .. table.concat(parts, ",") .. "}"
+end
+
+local CONNECTOR_KEYS = { "id", "name", "state", "stale", "remoteNetwork", "lastHeartbeatAt",
+  "secondsSinceHeartbeat", "hostname", "version" }
+local TOP_KEYS = { "status", "checkedAt", "network", "staleAfter", "total", "healthy", "unhealthy" }
+
+-- Display width of a one-line string (UTF-8 characters; bytes if invalid).
+local function width(str)
+  return utf8.len(str) or #str
+end
+
+local function pad(str, w)
+  return str .. string.rep(" ", w - width(str))
+end
+
 if format == "json" then
-  local list = json.array()
+  local list = {}
   for i, b in ipairs(bad) do
     local c = b.connector
-    list[i] = {
+    list[i] = ordered(CONNECTOR_KEYS, {
       id = c.id, name = c.name or json.null, state = c.state, stale = b.stale,
       remoteNetwork = b.network and { id = b.network.id, name = b.network.name or json.null } or json.null,
       lastHeartbeatAt = c.lastHeartbeatAt or json.null,
       secondsSinceHeartbeat = b.since or json.null,
       hostname = c.hostname or json.null, version = c.version or json.null,
-    }
+    })
   end
-  io.stdout:write(json.encode{
+  local top = ordered(TOP_KEYS, {
     status = #bad == 0 and "ok" or "unhealthy", checkedAt = iso(now),
     network = opts.network or json.null, staleAfter = stale_after or json.null,
-    total = total, healthy = total - #bad, unhealthy = #bad, connectors = list,
-  }, "\n")
+    total = total, healthy = total - #bad, unhealthy = #bad,
+  })
+  io.stdout:write(top:sub(1, -2), ',"connectors":[', table.concat(list, ","), "]}\n")
 else
   local out = {}
   if #bad == 0 then
@@ -157,15 +179,24 @@ else
   else
     out[1] = string.format("%d of %d connector%s %s not healthy:", #bad, total, total == 1 and "" or "s",
       #bad == 1 and "is" or "are")
-    for _, b in ipairs(bad) do
+    -- columns padded to the widest cell, as in the header's example
+    local cells, widths = {}, { 0, 0, 0 }
+    for i, b in ipairs(bad) do
       local c = b.connector
       local last = "never"
       if c.lastHeartbeatAt then
         last = tostring(c.lastHeartbeatAt) .. (b.since and (" (" .. ago(b.since) .. ")") or "")
       end
-      out[#out + 1] = string.format("  %s  network %s  %s  last heartbeat %s",
-        planning.quote(c.name or c.id), b.network and planning.quote(b.network.name) or "(none)",
-        b.stale and "STALE" or tostring(c.state), last)
+      cells[i] = { planning.quote(c.name or c.id),
+        "network " .. (b.network and planning.quote(b.network.name) or "(none)"),
+        b.stale and "STALE" or tostring(c.state), "last heartbeat " .. last }
+      for j = 1, 3 do
+        if width(cells[i][j]) > widths[j] then widths[j] = width(cells[i][j]) end
+      end
+    end
+    for _, row in ipairs(cells) do
+      out[#out + 1] = "  " .. pad(row[1], widths[1]) .. "  " .. pad(row[2], widths[2]) .. "  "
+        .. pad(row[3], widths[3]) .. "  " .. row[4]
     end
   end
   if #out > 0 then io.stdout:write(table.concat(out, "\n"), "\n") end

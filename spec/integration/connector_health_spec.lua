@@ -55,10 +55,21 @@ describe("scripts/connector-health.lua #integration", function()
     local code, out, err = health()
     assert.are.equal(3, code, out .. err)
     assert.matches("2 of 5 connectors are not healthy:", out, 1, true)
-    assert.matches('"aws-2"  network "AWS Prod"  DEAD_NO_HEARTBEAT  last heartbeat ', out, 1, true)
+    assert.matches('  "aws%-2" +network "AWS Prod"  DEAD_NO_HEARTBEAT  last heartbeat ', out)
     assert.matches("%(3h 1[01]m ago%)", out)
-    assert.matches('"Edge \\"quoted\\", {braces} $var \\n ✨"  network "Office"  DEAD_NO_RELAYS  last heartbeat never',
+    assert.matches('"Edge \\"quoted\\", {braces} $var \\n ✨"  network "Office"    DEAD_NO_RELAYS     last heartbeat never',
       out, 1, true)
+    -- aligned columns, as in the header's example (widths in characters)
+    local cols = {}
+    for line in out:gmatch("[^\n]+") do
+      if line:find("last heartbeat", 1, true) then
+        local before_net = line:sub(1, line:find("  network ", 1, true))
+        local before_last = line:sub(1, line:find("  last heartbeat", 1, true))
+        cols[#cols + 1] = { utf8.len(before_net), utf8.len(before_last) }
+      end
+    end
+    assert.are.equal(2, #cols)
+    assert.are.same(cols[1], cols[2])
     assert.not_matches("office%-1", out)
     assert.are.equal(0, (h.count(s, "mutation")))   -- read-only
   end)
@@ -83,6 +94,12 @@ describe("scripts/connector-health.lua #integration", function()
     local code, out, err = health("--format", "json")
     assert.are.equal(3, code, out .. err)
     local doc = cjson.decode(out)
+    -- the keys in the header's order, one line
+    assert.matches('^{"status":"unhealthy","checkedAt":"[^"]+","network":null,"staleAfter":null,"total":5,'
+      .. '"healthy":3,"unhealthy":2,"connectors":%[{"id":"[^"]+","name":"[^"]+","state":"[A-Z_]+","stale":false,'
+      .. '"remoteNetwork":{"id":"[^"]+","name":"[^"]+"},"lastHeartbeatAt":', out)
+    assert.matches('"secondsSinceHeartbeat":[%dnul]+,"hostname":[^,]+,"version":[^,]+}', out)
+    assert.are.equal(1, select(2, out:gsub("\n", "")))
     assert.are.equal("unhealthy", doc.status)
     assert.are.equal(5, doc.total)
     assert.are.equal(3, doc.healthy)
@@ -123,7 +140,7 @@ describe("scripts/connector-health.lua #integration", function()
   it("counts ALIVE connectors with an old heartbeat as unhealthy with --stale-after", function()
     local code, out = health("--stale-after", "3600", "--network", "Office")
     assert.are.equal(3, code)
-    assert.matches('"office-1"  network "Office"  STALE  last heartbeat ', out, 1, true)
+    assert.matches('"office%-1" +network "Office"  STALE           last heartbeat ', out)
     code, out = health("--stale-after", "3600", "--network", "Lab", "--format", "json")
     assert.are.equal(0, code, out)
     code, out = health("--stale-after", "5", "--network", "Lab", "--format", "json")
