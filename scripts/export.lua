@@ -291,7 +291,11 @@ local out, tmp
 if opts.output then
   tmp = opts.output .. ".tmp"
   local f, msg = io.open(tmp, "wb")
-  if not f then errors.raise("invalid_argument", "cannot write " .. tostring(msg)) end
+  -- named as the user gave it (the message names the temporary file)
+  if not f then
+    local reason = tostring(msg):match("^.*%.tmp: (.*)$") or tostring(msg)
+    errors.raise("invalid_argument", "cannot write " .. opts.output .. ": " .. reason)
+  end
   out = f
 else
   out = io.stdout
@@ -307,7 +311,8 @@ else
     local parts = {}
     for _, c in ipairs(columns) do
       local v = r[c]
-      if v == nil then v = null end
+      -- every empty value is null in JSON (CSV writes an empty cell)
+      if v == nil or v == "" then v = null end
       parts[#parts + 1] = json.encode(c) .. ":" .. json.encode(v)
     end
     lines[i] = "{" .. table.concat(parts, ",") .. "}"
