@@ -221,7 +221,7 @@ local function fail_if_bad()
   table.sort(bad, function(a, b) return a.line < b.line end)
   csv.raise_problems(path, bad, { noun = "problem" })
 end
-log.info(string.format("%s: %d rows", path, #rows))
+log.info(string.format("%s: %s", path, planning.count(#rows, "row")))
 
 -- A resumed run must have the same input and options as the journaled one;
 -- a --resume FILE of another plan is refused now, before any request.

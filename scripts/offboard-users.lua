@@ -134,7 +134,8 @@ do
   -- each problem on its own stderr line, then "N invalid rows in FILE, nothing changed"
   csv.raise_problems(path, bad)
 end
-log.info(string.format("%s: %d rows, %d users, %d duplicate rows merged", path, rows, #order, duplicates))
+log.info(string.format("%s: %s, %s, %s merged", path, planning.count(rows, "row"), planning.count(#order, "user"),
+  planning.count(duplicates, "duplicate row")))
 
 -- A resumed run must have the same input and options as the journaled one:
 -- a --resume FILE of another plan is refused now, before any request.
@@ -298,8 +299,8 @@ out[#out + 1] = planning.summary_heading(dry_run)
 local function verb(v, past) return planning.verb(dry_run, v, past) end
 out[#out + 1] = string.format("  users: %d listed, %d found", #order, #users)
 if not nothing then
-  out[#out + 1] = string.format("  group memberships %s: %d (in %d groups)", verb("remove", "removed"),
-    n.removed, n.group)
+  out[#out + 1] = string.format("  group memberships %s: %d (in %s)", verb("remove", "removed"),
+    n.removed, planning.count(n.group, "group"))
   out[#out + 1] = string.format("  devices %s: %d",
     archive and verb("archive", "archived") or verb("block", "blocked"), n.device)
   out[#out + 1] = string.format("  users %s: %d",

@@ -165,7 +165,8 @@ do
   -- each problem on its own stderr line, then "N invalid rows in FILE, nothing changed"
   csv.raise_problems(path, bad)
 end
-log.info(string.format("%s: %d rows, %d groups, %d duplicate rows merged", path, rows, #group_order, duplicates))
+log.info(string.format("%s: %s, %s, %s merged", path, planning.count(rows, "row"),
+  planning.count(#group_order, "group"), planning.count(duplicates, "duplicate row")))
 
 -- A resumed run must have the same input and options as the journaled one:
 -- a --resume FILE of another plan is refused now, before any request.

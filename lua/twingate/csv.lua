@@ -523,7 +523,7 @@ function Reader:read()
     if nf > ncols then
       local l, c = locate(self, self.starts[ncols + 1])
       fail_at(self, l, c, string.format(
-        "row has %d fields but the header has %d columns", nf, ncols),
+        "row has %d fields but the header has %d column%s", nf, ncols, ncols == 1 and "" or "s"),
         { expected = ncols, found = nf })
     elseif nf < ncols then
       local l, c = locate(self, self.row_stop)

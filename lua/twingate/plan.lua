@@ -57,6 +57,16 @@ local RESET = "\27[0m"
 -- @return string
 M.quote = text.quote
 
+--- A count with its noun, singular for 1: `count(1, "row")` is "1 row",
+-- `count(2, "row")` "2 rows", `count(2, "entry", "entries")` "2 entries".
+-- @param n number
+-- @param word singular noun
+-- @param plural optional plural (default word .. "s")
+-- @return string
+function M.count(n, word, plural)
+  return string.format("%d %s", n, n == 1 and word or (plural or word .. "s"))
+end
+
 -- A scalar value for a before/after line.
 local function show_value(v)
   local t = type(v)

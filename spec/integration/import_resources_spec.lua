@@ -185,6 +185,12 @@ describe("scripts/import-resources.lua #integration", function()
       assert.are.equal(1, ops.resourceUpdate)
     end)
 
+    it("writes a singular count for one row", function()
+      local code, out, err = import(csv{ { "new", "10.0.0.1", "Net A" } }, "--dry-run")
+      assert.are.equal(0, code, out .. err)
+      assert.matches(": 1 row\n", err, 1, true)
+    end)
+
     it("batches writes: 25 new resources in 3 requests, or 25 with --batch-size 1", function()
       local rows = {}
       for i = 1, 25 do rows[i] = { "r" .. i, "10.9.0." .. i, "Net C", "", "", "Eng" } end

@@ -98,6 +98,21 @@ describe("scripts/offboard-users.lua #integration", function()
       assert.matches('"User01@Example.com" in "Synced"', out, 1, true)
     end)
 
+    it("writes singular counts for one: 1 row, 1 user, 1 duplicate row, in 1 group", function()
+      s:load{ users = { { email = "solo@example.com" } }, groups = { { name = "G", members = { "solo@example.com" } } } }
+      local code, out, err = offboard(emails_csv{ "solo@example.com", "solo@example.com" }, "--dry-run")
+      assert.are.equal(0, code, out .. err)
+      assert.matches(": 2 rows, 1 user, 1 duplicate row merged", err, 1, true)
+      assert.matches("group memberships to remove: 1 (in 1 group)\n", out, 1, true)
+    end)
+
+    it("says 'the header has 1 column' for a row wider than a one-column header", function()
+      local code, out, err, path = offboard("email\nsolo@example.com,extra\n")
+      assert.are.equal(2, code, out .. err)
+      assert.matches(path .. ":2:18: row has 2 fields but the header has 1 column\n", err .. "\n", 1, true)
+      assert.not_matches("1 columns", err, 1, true)
+    end)
+
     it("archives devices and deletes users with --archive-devices --delete-users", function()
       local code, out, err = offboard(emails_csv{ "user04@example.com", "user05@example.com" },
         "--archive-devices", "--delete-users", "--yes")

@@ -222,6 +222,12 @@ describe("scripts/sync-group-members.lua #integration", function()
       assert.are.same({ "user04@example.com" }, m.Eng)   -- the manual group is synced
     end)
 
+    it("writes singular counts for one: 1 group, 1 duplicate row", function()
+      local code, out, err = sync(csv{ { "Eng", "user04@example.com" }, { "Eng", "user04@example.com" } }, "--dry-run")
+      assert.are.equal(0, code, out .. err)
+      assert.matches(": 2 rows, 1 group, 1 duplicate row merged", err, 1, true)
+    end)
+
     it("creates groups with --create-groups", function()
       local code, out, err = sync(csv{ { "New, \"team\"", "user04@example.com" }, { "Eng", "user05@example.com" } },
         "--create-groups")

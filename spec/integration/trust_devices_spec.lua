@@ -61,6 +61,12 @@ describe("scripts/trust-devices.lua #integration", function()
       assert.matches("serials with no matching device: 0", out, 1, true)
     end)
 
+    it("writes singular counts for one: 1 serial, 1 duplicate row", function()
+      local code, out, err = trust(h.csv({ "serial" }, { { "TRUSTED1" }, { "TRUSTED1" } }), "--dry-run")
+      assert.are.equal(0, code, out .. err)
+      assert.matches(": 2 rows, 1 serial, 1 duplicate row merged", err, 1, true)
+    end)
+
     it("registers all serials in one serialNumbersCreate and batches the device updates", function()
       local rows = {}
       for i = 1, 25 do rows[i] = { string.format("fleet%02d", i) } end
