@@ -193,6 +193,43 @@ describe("twingate.plan", function()
     end)
   end)
 
+  describe("context", function()
+    it("shows context lines under the title without counting them as changes", function()
+      local p = plan_mod.new{ title = "Prune" }
+      p:add{ kind = "resource", action = "delete", name = "wiki", id = "UjE=",
+        context = { { field = "network", value = "AWS Prod" }, { field = "address", value = "10.0.0.9" } },
+        changes = {} }
+      assert.are.equal(table.concat({
+        "Prune",
+        '- delete resource "wiki" (id "UjE=")',
+        '    = network "AWS Prod"',
+        '    = address "10.0.0.9"',
+        "",
+        "Totals: 1 to delete",
+        "",
+      }, "\n"), p:render())
+      assert.are.equal(0, p:totals().changed_fields)
+    end)
+
+    it("refuses context that is not an array of field tables", function()
+      local p = plan_mod.new{ title = "x" }
+      assert.has_error(function()
+        p:add{ kind = "resource", action = "delete", name = "a", context = "network", changes = {} }
+      end)
+      assert.has_error(function()
+        p:add{ kind = "resource", action = "delete", name = "a", context = { { value = 1 } }, changes = {} }
+      end)
+    end)
+  end)
+
+  describe("count()", function()
+    it("uses the singular for one and the plural otherwise", function()
+      assert.are.equal("1 row", plan_mod.count(1, "row"))
+      assert.are.equal("0 rows", plan_mod.count(0, "row"))
+      assert.are.equal("2 entries", plan_mod.count(2, "entry", "entries"))
+    end)
+  end)
+
   describe("print()", function()
     it("writes the rendering to the file", function()
       local written = {}
