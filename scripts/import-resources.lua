@@ -90,9 +90,7 @@ local REQUIRED = { "name", "address", "network" }
 local OPTIONAL = { "alias", "protocols", "groups", "security_policy", "tags", "visible", "browser_shortcut", "type" }
 
 -- Trim ASCII white space only: names may contain any Unicode.
-local function trim(s)
-  return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
-end
+local trim = text.trim
 
 -- A `;`-separated list cell -> items (nil, message when malformed).
 local function split_list(s)

@@ -90,15 +90,11 @@ local email_col = opts["email-column"]
 local archive, delete_users = opts["archive-devices"], opts["delete-users"]
 local quote = text.quote
 
-local function trim(s)
-  return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
-end
+local trim = text.trim
 
 -- One @, a dot in the domain, no white space, and nothing invisible: no
 -- control, zero-width, no-break space, bidi or invalid UTF-8 character.
-local function valid_email(s)
-  return #s <= 320 and s:match("^[^%s@%c]+@[^%s@%c]+%.[^%s@%c]+$") ~= nil and text.is_clean(s)
-end
+local valid_email = text.is_email
 
 ---------------------------------------------------------------------------
 -- 1. Read and check the whole file.

@@ -105,15 +105,11 @@ local path = opts[1]
 local group_col, email_col = opts["group-column"], opts["email-column"]
 
 -- Trim ASCII white space only: names may contain any Unicode.
-local function trim(s)
-  return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
-end
+local trim = text.trim
 
 -- One @, a dot in the domain, no white space, and nothing invisible: no
 -- control, zero-width, no-break space, bidi or invalid UTF-8 character.
-local function valid_email(s)
-  return #s <= 320 and s:match("^[^%s@%c]+@[^%s@%c]+%.[^%s@%c]+$") ~= nil and text.is_clean(s)
-end
+local valid_email = text.is_email
 
 local quote = planning.quote
 

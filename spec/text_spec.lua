@@ -129,6 +129,28 @@ describe("twingate.text", function()
     end)
   end)
 
+  describe("trim()", function()
+    it("removes ASCII white space at both ends only", function()
+      assert.are.equal("Ops", text.trim(" \tOps\r\n"))
+      assert.are.equal("a  b", text.trim("a  b"))
+      assert.are.equal("\u{A0}x\u{A0}", text.trim("\u{A0}x\u{A0}"))
+    end)
+  end)
+
+  describe("is_email()", function()
+    it("accepts plain addresses in any script", function()
+      assert.is_true(text.is_email("ada@example.com"))
+      assert.is_true(text.is_email("Ünal@Example.com"))
+    end)
+
+    it("refuses spaces, missing parts, invisible characters and overlong input", function()
+      for _, bad in ipairs{ "ada", "ada@example", "a b@example.com", "@example.com", "a@@example.com",
+        "ada@example.com\u{A0}", "ada\u{200B}@example.com", string.rep("a", 320) .. "@example.com" } do
+        assert.is_false(text.is_email(bad), bad)
+      end
+    end)
+  end)
+
   describe("is_blank()", function()
     it("is true for strings made only of Unicode white space and invisible characters", function()
       for _, s in ipairs{ "", " ", "\t\r\n", "\u{A0}", "\u{2003}\u{200B}", "\u{3000}", "\u{FEFF}",

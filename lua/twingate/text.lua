@@ -283,4 +283,21 @@ function M.is_clean(s)
   return M.problem(s) == nil
 end
 
+--- Remove ASCII white space (space, tab, CR, LF) from both ends; names may
+-- hold any other character, so nothing else is touched.
+-- @param s string
+-- @return string
+function M.trim(s)
+  return (s:gsub("^[ \t\r\n]+", ""):gsub("[ \t\r\n]+$", ""))
+end
+
+--- Whether s looks like an email address a directory would hold: one `@`, a
+-- dot in the domain, no white space or control characters, at most 320 bytes,
+-- and clean text (`is_clean`: no invisible or direction-changing characters).
+-- @param s string
+-- @return boolean
+function M.is_email(s)
+  return #s <= 320 and s:match("^[^%s@%c]+@[^%s@%c]+%.[^%s@%c]+$") ~= nil and M.is_clean(s)
+end
+
 return M
