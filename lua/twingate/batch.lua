@@ -111,12 +111,7 @@ function M.clock(tg)
   return now, sleep
 end
 
-local function sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks)
-  return ks
-end
+local sorted_keys = graphql.sorted_keys
 
 local function bad(msg, level)
   errors.raise("invalid_argument", msg, nil, level or 3)

@@ -64,12 +64,7 @@ end
 --- The keys of a table, sorted (for deterministic documents and messages).
 -- @param t table with comparable keys
 -- @return array of keys
-function M.sorted_keys(t)
-  local ks = {}
-  for k in pairs(t) do ks[#ks + 1] = k end
-  table.sort(ks)
-  return ks
-end
+M.sorted_keys = graphql.sorted_keys
 local sorted_keys = M.sorted_keys
 
 local function check_id(self, fn, id)

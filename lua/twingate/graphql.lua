@@ -251,12 +251,16 @@ function M.rename_variables(text, rename)
   return table.concat(parts)
 end
 
-local function sorted_keys(t)
+--- The keys of a table, sorted (so generated documents are stable).
+-- @param t table with comparable keys
+-- @return array of keys
+function M.sorted_keys(t)
   local ks = {}
   for k in pairs(t) do ks[#ks + 1] = k end
   table.sort(ks)
   return ks
 end
+local sorted_keys = M.sorted_keys
 
 --- Build a batched document: several aliased copies of one field in one request.
 --
