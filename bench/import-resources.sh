@@ -27,30 +27,10 @@ trap 'kill $sim 2>/dev/null || true; rm -rf "$work"' EXIT INT TERM
 
 lua5.4 bench/import-gen.lua "$work" 2000 20 50 10
 
-start_sim() {  # $@: extra simulator options
-  rm -f "$work/url"
-  node spec/sim/server.mjs --port 0 --token bench-token --seed "$work/tenant.json" \
-    --latency-ms "$latency" "$@" >"$work/url" 2>"$work/sim.log" &
-  sim=$!
-  until [ -s "$work/url" ]; do sleep 0.05; done
-  TWINGATE_ENDPOINT=$(head -n 1 "$work/url")
-  export TWINGATE_ENDPOINT
-}
-stop_sim() { kill "$sim" 2>/dev/null || true; wait "$sim" 2>/dev/null || true; }
-reset_log() { curl -s -X POST "${TWINGATE_ENDPOINT%/api/graphql/}/_sim/reset" >/dev/null; }
+. bench/lib.sh
 
-# counts READS WRITES (answered requests) from the simulator's request log
-counts() {
-  curl -s "${TWINGATE_ENDPOINT%/api/graphql/}/_sim/requests" | node -e '
-    let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
-      const log = JSON.parse(s);
-      const r = log.filter(e => e.type === "query" && e.status === 200).length;
-      const w = log.filter(e => e.type === "mutation" && e.status === 200).length;
-      const m = log.filter(e => e.type === "mutation" && e.status === 200).reduce((a, e) => a + (e.aliases || 0), 0);
-      const t = log.filter(e => e.status === 429).length;
-      console.log(r + " " + w + " " + m + " " + t);
-    });'
-}
+# counts READS WRITES MUTATIONS THROTTLED from the simulator's request log
+counts() { sim_stats | awk '{ print $1, $2, $3, $4 }'; }
 
 export TWINGATE_API_TOKEN=bench-token TWINGATE_LUA_DIR="$PWD/lua"
 run() {  # $1 label, $2 client rate limit, $3 time scale of the run (1 = real time), rest: script and args

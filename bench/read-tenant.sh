@@ -28,32 +28,17 @@ trap 'if [ -n "$sim" ]; then kill "$sim" 2>/dev/null || true; fi; rm -rf "$work"
 node spec/sim/seed.mjs --users "$nusers" --groups "$ngroups" --networks 20 --members-per-group 1:400 \
   --big-groups 0 --resources "$nres" --access-per-resource 1:6 --rng-seed 7 --out "$work/tenant.json"
 
-start_sim() {
-  rm -f "$work/url"
-  node spec/sim/server.mjs --port 0 --token bench-token --seed "$work/tenant.json" \
-    --latency-ms "$latency" --rate-limit off >"$work/url" 2>"$work/sim.log" &
-  sim=$!
-  until [ -s "$work/url" ]; do sleep 0.05; done
-  TWINGATE_ENDPOINT=$(head -n 1 "$work/url")
-  export TWINGATE_ENDPOINT
-}
-stop_sim() { kill "$sim" 2>/dev/null || true; wait "$sim" 2>/dev/null || true; sim=; }
+. bench/lib.sh
 
 # requests answered 200, and the root fields they carried, from the simulator's log
-counts() {
-  curl -s "${TWINGATE_ENDPOINT%/api/graphql/}/_sim/requests" | node -e '
-    let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
-      const log = JSON.parse(s).filter(e => e.status === 200);
-      console.log(log.length + " " + log.reduce((a, e) => a + (e.aliases || 1), 0));
-    });'
-}
+counts() { sim_stats | awk '{ print $5, $6 }'; }
 
 export TWINGATE_API_TOKEN=bench-token
 # the working tree's Lua (the binary embeds the same files at build time)
 export TWINGATE_LUA_DIR=./lua
 run() {  # $1 key, $2 script
   key=$1
-  start_sim
+  start_sim --rate-limit off
   /usr/bin/time -f "%e %M" -o "$work/time" build/twingate-lua -q --rate-limit off "$2" >"$work/$key.out" \
     2>"$work/$key.err" || { echo "$key failed:"; cat "$work/$key.err"; }
   set -- $(tail -n 1 "$work/time") $(counts)

@@ -25,27 +25,10 @@ node spec/sim/seed.mjs --users 5000 --groups 300 --networks 5 --rng-seed 11 --ou
 node spec/sim/members-csv.mjs --tenant "$work/tenant.json" --rows 10000 --groups 300 --rng-seed 11 \
   --out "$work/members.csv"
 
-start_sim() {  # $@: extra simulator options
-  rm -f "$work/url"
-  node spec/sim/server.mjs --port 0 --token bench-token --seed "$work/tenant.json" \
-    --latency-ms "$latency" "$@" >"$work/url" 2>"$work/sim.log" &
-  sim=$!
-  until [ -s "$work/url" ]; do sleep 0.05; done
-  TWINGATE_ENDPOINT=$(head -n 1 "$work/url")
-  export TWINGATE_ENDPOINT
-}
-stop_sim() { kill "$sim" 2>/dev/null || true; wait "$sim" 2>/dev/null || true; }
+. bench/lib.sh
 
 # counts READS WRITES from the simulator's request log
-counts() {
-  curl -s "${TWINGATE_ENDPOINT%/api/graphql/}/_sim/requests" | node -e '
-    let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
-      const log = JSON.parse(s);
-      const r = log.filter(e => e.type === "query" && e.status === 200).length;
-      const w = log.filter(e => e.type === "mutation" && e.status === 200).length;
-      console.log(r + " " + w);
-    });'
-}
+counts() { sim_stats | awk '{ print $1, $2 }'; }
 
 export TWINGATE_API_TOKEN=bench-token
 run() {  # $1 key (ours, naive, limited), $2 rate limit, rest: script and args
